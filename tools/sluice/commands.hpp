@@ -1,0 +1,12 @@
+// SPDX-License-Identifier: Apache-2.0
+/// The `sluice` subcommands. Each takes the arguments after its own name and returns the
+/// process exit status (0 ok, 1 runtime failure, 2 usage or configuration error).
+#pragma once
+
+namespace sluice::cli {
+
+int run_command(int argc, char** argv);     ///< sluice run --config FILE
+int scan_command(int argc, char** argv);    ///< sluice scan [--input-format F] [--stats] INPUT...
+int blast_command(int argc, char** argv);   ///< sluice blast: the load generator
+
+}  // namespace sluice::cli
