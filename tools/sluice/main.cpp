@@ -1,12 +1,45 @@
 // SPDX-License-Identifier: Apache-2.0
+/// `sluice`: one binary, one subcommand per job (see DESIGN.md, "Command line").
 #include <cstdio>
+#include <cstring>
 #include <string_view>
 
+#include "commands.hpp"
+
+namespace {
+
+constexpr const char* usage_text =
+    "usage: sluice <command> [options]\n"
+    "\n"
+    "commands:\n"
+    "  run --config FILE          the appliance: listeners, rules, outputs, /metrics\n"
+    "  scan [options] INPUT...    offline: log files, pcaps or - (stdin) in, JSON lines out\n"
+    "  rules check|test PATH...   validate Sigma rules / run rule tests\n"
+    "  blast [options]            load generator: send syslog over UDP or TCP\n"
+    "  version                    print the version\n"
+    "\n"
+    "Run 'sluice <command> --help' for the options of a command.\n";
+
+}  // namespace
+
 int main(int argc, char** argv) {
-  if (argc > 1 && std::string_view(argv[1]) == "version") {
+  if (argc < 2) {
+    std::fputs(usage_text, stderr);
+    return 2;
+  }
+  const std::string_view command = argv[1];
+  if (command == "version" || command == "--version") {
     std::printf("sluice %s\n", SLUICE_VERSION);
     return 0;
   }
-  std::fprintf(stderr, "usage: sluice version\n");
+  if (command == "help" || command == "--help" || command == "-h") {
+    std::fputs(usage_text, stdout);
+    return 0;
+  }
+  if (command == "run") return sluice::cli::run_command(argc - 1, argv + 1);
+  if (command == "scan") return sluice::cli::scan_command(argc - 1, argv + 1);
+  if (command == "rules") return sluice::cli::rules_command(argc - 1, argv + 1);
+  if (command == "blast") return sluice::cli::blast_command(argc - 1, argv + 1);
+  std::fprintf(stderr, "sluice: unknown command '%s'\n\n%s", argv[1], usage_text);
   return 2;
 }

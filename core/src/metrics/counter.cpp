@@ -10,7 +10,8 @@ namespace sluice {
 void MetricsRegistry::add_counter(std::string name, std::string help, std::string labels,
                                   const Counter* counter) {
   std::lock_guard lock(mutex_);
-  entries_.push_back({std::move(name), std::move(help), std::move(labels), Kind::counter, counter, {}});
+  entries_.push_back(
+      {std::move(name), std::move(help), std::move(labels), Kind::counter, counter, {}});
 }
 
 void MetricsRegistry::add_gauge(std::string name, std::string help, std::string labels,

@@ -1,0 +1,76 @@
+// SPDX-License-Identifier: Apache-2.0
+/// The `sluice run` configuration: one TOML file whose every key has a working default, read
+/// into plain structs, one per section. Unknown keys and wrong types are errors; every error
+/// names the file, line and key, and all errors are reported at once.
+///
+/// Relative paths in the file are taken relative to the working directory of `sluice run`.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "sluice/common/result.hpp"
+#include "sluice/parse/parser.hpp"
+
+namespace sluice {
+
+/// `[general]`
+struct GeneralConfig {
+  std::size_t workers = 0;              ///< worker threads; 0 = one per core
+  bool pin_cpus = false;                ///< pin worker i to CPU i
+  std::string log_level = "info";       ///< trace, debug, info, warn, error
+  double summary_interval_seconds = 5;  ///< one-line summary on stderr; 0 disables
+  std::size_t batch_size = 512;         ///< records per batch
+  std::size_t ring_capacity = 64;       ///< batches per ring (power of two)
+};
+
+/// One `[[input]]`.
+struct InputConfig {
+  std::string type;                             ///< udp, tcp, file, stdin, pcap
+  std::string address = "127.0.0.1";            ///< udp, tcp: address to bind
+  std::uint16_t port = 5514;                    ///< udp, tcp: port to bind (0 = any free port)
+  std::size_t sockets = 1;                      ///< udp: sockets bound with SO_REUSEPORT
+  std::size_t receive_buffer_bytes = 32 << 20;  ///< udp: SO_RCVBUF asked for
+  std::size_t max_message_bytes = 64 << 10;     ///< udp, tcp, file: longer records are truncated
+  std::string path;                             ///< file, pcap: the file to read
+  bool follow = false;                          ///< file: keep reading as it grows, across rotation
+  std::vector<std::uint16_t> ports;             ///< pcap: syslog ports to extract (default 514)
+  int line = 0;                                 ///< where the section starts, for messages
+};
+
+/// `[rules]`
+struct RulesConfig {
+  std::vector<std::string> paths;  ///< Sigma rule files or folders
+  std::string mapping;             ///< field-mapping file; empty = the shipped default
+  std::string min_level;           ///< load only rules at or above this level
+};
+
+/// `[output.events]` and `[output.alerts]`; an empty path disables that output.
+struct OutputConfig {
+  std::string events_path;  ///< JSON lines of every event ("-" = stdout)
+  std::string alerts_path;  ///< JSON lines of every alert ("-" = stdout)
+};
+
+/// `[metrics]`
+struct MetricsConfig {
+  std::string listen = "127.0.0.1:9514";  ///< HTTP /metrics endpoint; empty disables
+};
+
+struct Config {
+  GeneralConfig general;
+  ParserConfig parser;  ///< `[parser]`: format, extract_key_values, default_tz_offset_minutes
+  std::vector<InputConfig> inputs;
+  RulesConfig rules;
+  OutputConfig output;
+  MetricsConfig metrics;
+};
+
+/// Reads and validates a configuration file. The error lists every problem, one per line, each
+/// as `FILE:LINE: KEY: what is wrong`.
+Result<Config> load_config(const std::string& path);
+
+/// Same, from text; `name` stands for the file in messages.
+Result<Config> parse_config(const std::string& text, const std::string& name);
+
+}  // namespace sluice

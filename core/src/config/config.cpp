@@ -1,0 +1,291 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "sluice/config/config.hpp"
+
+#include <fmt/format.h>
+#include <toml++/toml.h>
+#include <algorithm>
+#include <bit>
+#include <fstream>
+#include <sstream>
+
+#include "sluice/common/log.hpp"
+
+namespace sluice {
+namespace {
+
+/// Collects problems while a configuration is read; each names file, line and key.
+class Problems {
+ public:
+  explicit Problems(std::string name) : name_(std::move(name)) {}
+  void add(const toml::node* node, std::string_view key, std::string_view what) {
+    const int line = node != nullptr ? static_cast<int>(node->source().begin.line) : 0;
+    lines_.push_back(fmt::format("{}:{}: {}: {}", name_, line, key, what));
+  }
+  bool empty() const { return lines_.empty(); }
+  std::string text() const {
+    std::string out;
+    for (const auto& l : lines_) {
+      if (!out.empty()) out += '\n';
+      out += l;
+    }
+    return out;
+  }
+
+ private:
+  std::string name_;
+  std::vector<std::string> lines_;
+};
+
+/// Reads the keys of one table, checking types and rejecting keys it does not know.
+class Section {
+ public:
+  Section(const toml::table& table, std::string prefix, Problems& problems)
+      : table_(table), prefix_(std::move(prefix)), problems_(problems) {}
+
+  ~Section() {
+    for (const auto& [key, node] : table_) {
+      if (std::find(known_.begin(), known_.end(), key.str()) == known_.end())
+        problems_.add(&node, qualified(key.str()), "unknown key");
+    }
+  }
+
+  void get(std::string_view key, std::string& out) {
+    known_.push_back(std::string(key));
+    const auto* node = table_.get(key);
+    if (node == nullptr) return;
+    if (const auto* v = node->as_string()) {
+      out = v->get();
+    } else {
+      problems_.add(node, qualified(key), "expected a string");
+    }
+  }
+  void get(std::string_view key, bool& out) {
+    known_.push_back(std::string(key));
+    const auto* node = table_.get(key);
+    if (node == nullptr) return;
+    if (const auto* v = node->as_boolean()) {
+      out = v->get();
+    } else {
+      problems_.add(node, qualified(key), "expected true or false");
+    }
+  }
+  template <class Int>
+  void get_int(std::string_view key, Int& out, std::int64_t min, std::int64_t max) {
+    known_.push_back(std::string(key));
+    const auto* node = table_.get(key);
+    if (node == nullptr) return;
+    const auto* v = node->as_integer();
+    if (v == nullptr) {
+      problems_.add(node, qualified(key), "expected an integer");
+      return;
+    }
+    const auto value = v->get();
+    if (value < min || value > max) {
+      problems_.add(node, qualified(key), fmt::format("must be between {} and {}", min, max));
+      return;
+    }
+    out = static_cast<Int>(value);
+  }
+  void get(std::string_view key, double& out, double min, double max) {
+    known_.push_back(std::string(key));
+    const auto* node = table_.get(key);
+    if (node == nullptr) return;
+    double value;
+    if (const auto* f = node->as_floating_point()) {
+      value = f->get();
+    } else if (const auto* i = node->as_integer()) {
+      value = static_cast<double>(i->get());
+    } else {
+      problems_.add(node, qualified(key), "expected a number");
+      return;
+    }
+    if (value < min || value > max) {
+      problems_.add(node, qualified(key), fmt::format("must be between {} and {}", min, max));
+      return;
+    }
+    out = value;
+  }
+  void get(std::string_view key, std::vector<std::string>& out) {
+    known_.push_back(std::string(key));
+    const auto* node = table_.get(key);
+    if (node == nullptr) return;
+    if (const auto* s = node->as_string()) {
+      out = {s->get()};
+      return;
+    }
+    const auto* arr = node->as_array();
+    if (arr == nullptr) {
+      problems_.add(node, qualified(key), "expected a string or an array of strings");
+      return;
+    }
+    out.clear();
+    for (const auto& item : *arr) {
+      if (const auto* s = item.as_string()) {
+        out.push_back(s->get());
+      } else {
+        problems_.add(&item, qualified(key), "expected an array of strings");
+      }
+    }
+  }
+  void get(std::string_view key, std::vector<std::uint16_t>& out) {
+    known_.push_back(std::string(key));
+    const auto* node = table_.get(key);
+    if (node == nullptr) return;
+    const auto* arr = node->as_array();
+    if (arr == nullptr) {
+      problems_.add(node, qualified(key), "expected an array of port numbers");
+      return;
+    }
+    out.clear();
+    for (const auto& item : *arr) {
+      const auto* i = item.as_integer();
+      if (i == nullptr || i->get() < 1 || i->get() > 65535) {
+        problems_.add(&item, qualified(key), "expected port numbers 1..65535");
+      } else {
+        out.push_back(static_cast<std::uint16_t>(i->get()));
+      }
+    }
+  }
+  /// Marks a key as known without reading it (a sub-table handled elsewhere).
+  void known(std::string_view key) { known_.push_back(std::string(key)); }
+  const toml::node* node(std::string_view key) const { return table_.get(key); }
+  std::string qualified(std::string_view key) const {
+    return prefix_.empty() ? std::string(key) : prefix_ + "." + std::string(key);
+  }
+
+ private:
+  const toml::table& table_;
+  std::string prefix_;
+  Problems& problems_;
+  std::vector<std::string> known_;
+};
+
+const toml::table* sub_table(Section& parent, const toml::table& root, std::string_view key,
+                             Problems& problems) {
+  parent.known(key);
+  const auto* node = root.get(key);
+  if (node == nullptr) return nullptr;
+  if (const auto* t = node->as_table()) return t;
+  problems.add(node, parent.qualified(key), "expected a table");
+  return nullptr;
+}
+
+void read_input(const toml::table& t, std::size_t index, Config& config, Problems& problems) {
+  InputConfig in;
+  in.line = static_cast<int>(t.source().begin.line);
+  const auto prefix = fmt::format("input[{}]", index);
+  Section s(t, prefix, problems);
+  s.get("type", in.type);
+  s.get("address", in.address);
+  s.get_int("port", in.port, 0, 65535);
+  s.get_int("sockets", in.sockets, 1, 256);
+  s.get_int("receive_buffer_bytes", in.receive_buffer_bytes, 4096, std::int64_t{1} << 32);
+  s.get_int("max_message_bytes", in.max_message_bytes, 64, 16 << 20);
+  s.get("path", in.path);
+  s.get("follow", in.follow);
+  s.get("ports", in.ports);
+  static constexpr std::string_view types[] = {"udp", "tcp", "file", "stdin", "pcap"};
+  if (in.type.empty()) {
+    problems.add(&t, prefix + ".type", "missing; one of udp, tcp, file, stdin, pcap");
+  } else if (std::find(std::begin(types), std::end(types), in.type) == std::end(types)) {
+    problems.add(
+        t.get("type"), prefix + ".type",
+        fmt::format("unknown input type '{}'; one of udp, tcp, file, stdin, pcap", in.type));
+  }
+  if ((in.type == "file" || in.type == "pcap") && in.path.empty())
+    problems.add(&t, prefix + ".path", "required for a " + in.type + " input");
+  config.inputs.push_back(std::move(in));
+}
+
+}  // namespace
+
+Result<Config> parse_config(const std::string& text, const std::string& name) {
+  toml::table root;
+  try {
+    root = toml::parse(text, name);
+  } catch (const toml::parse_error& e) {
+    return Error{fmt::format("{}:{}:{}: {}", name, e.source().begin.line, e.source().begin.column,
+                             e.description())};
+  }
+  Config config;
+  Problems problems(name);
+  {
+    Section top(root, "", problems);
+    if (const auto* t = sub_table(top, root, "general", problems)) {
+      Section s(*t, "general", problems);
+      s.get_int("workers", config.general.workers, 0, 1024);
+      s.get("pin_cpus", config.general.pin_cpus);
+      s.get("log_level", config.general.log_level);
+      s.get("summary_interval_seconds", config.general.summary_interval_seconds, 0, 86400);
+      s.get_int("batch_size", config.general.batch_size, 1, 1 << 20);
+      s.get_int("ring_capacity", config.general.ring_capacity, 2, 1 << 20);
+      LogLevel level;
+      if (!parse_log_level(config.general.log_level, level))
+        problems.add(t->get("log_level"), "general.log_level",
+                     "one of trace, debug, info, warn, error");
+      if (!std::has_single_bit(config.general.ring_capacity))
+        problems.add(t->get("ring_capacity"), "general.ring_capacity", "must be a power of two");
+    }
+    if (const auto* t = sub_table(top, root, "parser", problems)) {
+      Section s(*t, "parser", problems);
+      std::string format = "auto";
+      s.get("format", format);
+      if (!parse_format_name(format, config.parser.format))
+        problems.add(t->get("format"), "parser.format",
+                     "one of auto, rfc3164, rfc5424, json, cef, raw");
+      s.get("extract_key_values", config.parser.extract_key_values);
+      s.get_int("default_tz_offset_minutes", config.parser.default_tz_offset_minutes, -1440, 1440);
+    }
+    top.known("input");
+    if (const auto* node = root.get("input")) {
+      if (const auto* arr = node->as_array()) {
+        std::size_t i = 0;
+        for (const auto& item : *arr) {
+          if (const auto* t = item.as_table()) {
+            read_input(*t, i, config, problems);
+          } else {
+            problems.add(&item, fmt::format("input[{}]", i), "expected a table ([[input]])");
+          }
+          ++i;
+        }
+      } else {
+        problems.add(node, "input", "expected [[input]] sections");
+      }
+    }
+    if (const auto* t = sub_table(top, root, "rules", problems)) {
+      Section s(*t, "rules", problems);
+      s.get("paths", config.rules.paths);
+      s.get("mapping", config.rules.mapping);
+      s.get("min_level", config.rules.min_level);
+    }
+    if (const auto* t = sub_table(top, root, "output", problems)) {
+      Section s(*t, "output", problems);
+      if (const auto* e = sub_table(s, *t, "events", problems)) {
+        Section es(*e, "output.events", problems);
+        es.get("path", config.output.events_path);
+      }
+      if (const auto* a = sub_table(s, *t, "alerts", problems)) {
+        Section as(*a, "output.alerts", problems);
+        as.get("path", config.output.alerts_path);
+      }
+    }
+    if (const auto* t = sub_table(top, root, "metrics", problems)) {
+      Section s(*t, "metrics", problems);
+      s.get("listen", config.metrics.listen);
+    }
+  }
+  if (config.inputs.empty() && problems.empty())
+    problems.add(&root, "input", "no [[input]] section: nothing to read");
+  if (!problems.empty()) return Error{problems.text()};
+  return config;
+}
+
+Result<Config> load_config(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Error::from_errno("cannot read configuration " + path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return parse_config(ss.str(), path);
+}
+
+}  // namespace sluice

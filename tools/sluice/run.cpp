@@ -1,0 +1,183 @@
+// SPDX-License-Identifier: Apache-2.0
+/// `sluice run --config FILE`: the appliance. Starts the configured listeners, rules, outputs
+/// and the /metrics endpoint, prints a summary line every few seconds, reloads rules on SIGHUP,
+/// and on SIGINT/SIGTERM stops the sources, drains every ring and prints the final counters as
+/// one JSON object (the last line on stderr).
+#include <fmt/format.h>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+#include "app.hpp"
+#include "commands.hpp"
+#include "sluice/common/log.hpp"
+#include "sluice/metrics/http_server.hpp"
+#include "sluice/output/json_lines.hpp"
+
+namespace sluice::cli {
+namespace {
+
+constexpr Logger logger("run");
+
+constexpr const char* run_usage =
+    "usage: sluice run --config FILE [--log-level LEVEL]\n"
+    "\n"
+    "Runs the appliance as configured (see config/sluice.toml for every key and its default).\n"
+    "Signals: SIGINT/SIGTERM stop and drain; SIGHUP reloads the rules.\n";
+
+}  // namespace
+
+int run_command(int argc, char** argv) {
+  std::string config_path;
+  std::string log_level_override;
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view a = argv[i];
+    if ((a == "--config" || a == "-c") && i + 1 < argc) {
+      config_path = argv[++i];
+    } else if (a == "--log-level" && i + 1 < argc) {
+      log_level_override = argv[++i];
+    } else if (a == "--help" || a == "-h") {
+      std::fputs(run_usage, stdout);
+      return 0;
+    } else {
+      std::fprintf(stderr, "sluice run: unexpected argument '%s'\n%s", argv[i], run_usage);
+      return 2;
+    }
+  }
+  if (config_path.empty()) {
+    std::fputs(run_usage, stderr);
+    return 2;
+  }
+  auto loaded = load_config(config_path);
+  if (!loaded) {
+    std::fprintf(stderr, "sluice run: configuration errors:\n%s\n", loaded.error().message.c_str());
+    return 2;
+  }
+  Config config = std::move(loaded).value();
+  if (!log_level_override.empty()) config.general.log_level = log_level_override;
+  LogLevel level = LogLevel::info;
+  if (!parse_log_level(config.general.log_level, level)) {
+    std::fprintf(stderr, "sluice run: bad log level '%s'\n", config.general.log_level.c_str());
+    return 2;
+  }
+  set_log_level(level);
+
+  // Signals go to the main thread's loop below, never to pipeline threads.
+  block_signals();
+
+  MetricsRegistry metrics;
+  PipelineConfig pc;
+  pc.workers = config.general.workers;
+  pc.pin_cpus = config.general.pin_cpus;
+  pc.batch_size = config.general.batch_size;
+  pc.ring_capacity = config.general.ring_capacity;
+  pc.parser = config.parser;
+  Pipeline pipeline(pc, metrics);
+
+  for (const auto& input : config.inputs) {
+    auto sources = make_sources(input);
+    if (!sources) {
+      std::fprintf(stderr, "sluice run: %s:%d: input '%s': %s\n", config_path.c_str(), input.line,
+                   input.type.c_str(), sources.error().message.c_str());
+      return 2;
+    }
+    for (auto& s : sources.value())
+      pipeline.add_source(std::move(s));
+  }
+
+  std::shared_ptr<const RuleSet> rules;
+  if (!config.rules.paths.empty()) {
+    auto r = load_rules(config.rules, false);
+    if (!r) {
+      std::fprintf(stderr, "sluice run: rules: %s\n", r.error().message.c_str());
+      return 2;
+    }
+    rules = r.value();
+    pipeline.set_rules(rules);
+  }
+
+  for (auto [kind, path] : {std::pair{JsonLinesKind::events, config.output.events_path},
+                            std::pair{JsonLinesKind::alerts, config.output.alerts_path}}) {
+    if (path.empty()) continue;
+    auto out = JsonLinesOutput::open(kind, path);
+    if (!out) {
+      std::fprintf(stderr, "sluice run: %s\n", out.error().message.c_str());
+      return 1;
+    }
+    pipeline.add_output(std::move(out).value());
+  }
+
+  if (auto started = pipeline.start(); !started) {
+    std::fprintf(stderr, "sluice run: cannot start: %s\n", started.error().message.c_str());
+    return 1;
+  }
+
+  std::unique_ptr<MetricsServer> metrics_server;
+  if (!config.metrics.listen.empty()) {
+    auto server = MetricsServer::start(config.metrics.listen, metrics);
+    if (!server) {
+      std::fprintf(stderr, "sluice run: %s\n", server.error().message.c_str());
+      pipeline.request_stop();
+      pipeline.wait();
+      return 1;
+    }
+    metrics_server = std::move(server).value();
+  }
+
+  std::string banner = "sluice run: started; inputs:";
+  for (std::size_t i = 0; i < pipeline.source_count(); ++i)
+    banner += " " + pipeline.source(i).describe() + ";";
+  banner += " outputs:";
+  for (const auto& d : pipeline.output_descriptions())
+    banner += " " + d + ";";
+  if (pipeline.output_descriptions().empty()) banner += " none;";
+  banner += fmt::format(" rules: {}", rules ? rules->rule_count() : 0);
+  if (metrics_server) banner += "; metrics: " + metrics_server->url();
+  std::fprintf(stderr, "%s\n", banner.c_str());
+
+  const auto interval_ms =
+      static_cast<std::int64_t>(config.general.summary_interval_seconds * 1000.0);
+  auto last_summary = std::chrono::steady_clock::now();
+  PipelineStats last_stats = pipeline.stats();
+  bool stopping = false;
+  while (!pipeline.finished()) {
+    const int sig = wait_for_signal(100);
+    if ((sig == SIGINT || sig == SIGTERM) && !stopping) {
+      logger.info("{} received: stopping inputs and draining", strsignal(sig));
+      pipeline.request_stop();
+      stopping = true;
+    } else if (sig == SIGHUP) {
+      if (config.rules.paths.empty()) {
+        logger.info("SIGHUP: no rules configured, nothing to reload");
+      } else if (auto r = load_rules(config.rules, false); r) {
+        rules = r.value();
+        pipeline.set_rules(rules);
+        logger.info("SIGHUP: reloaded {} rules", rules->rule_count());
+      } else {
+        logger.error("SIGHUP: reload failed, keeping the current rules: {}", r.error().message);
+      }
+    }
+    const auto now = std::chrono::steady_clock::now();
+    const auto elapsed_ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(now - last_summary).count();
+    if (interval_ms > 0 && elapsed_ms >= interval_ms) {
+      auto stats = pipeline.stats();
+      std::fprintf(stderr, "sluice: %s\n",
+                   summary_line(stats, last_stats, static_cast<double>(elapsed_ms) / 1000).c_str());
+      last_stats = stats;
+      last_summary = now;
+    }
+  }
+  pipeline.wait();
+  metrics_server.reset();
+  const auto stats = pipeline.stats();
+  std::fprintf(stderr, "sluice run: stopped; %s\n",
+               summary_line(stats, PipelineStats{}, stats.seconds).c_str());
+  for (const auto& d : pipeline.output_descriptions())
+    std::fprintf(stderr, "sluice run: wrote %s\n", d.c_str());
+  std::fprintf(stderr, "%s\n", stats.to_json().c_str());
+  return 0;
+}
+
+}  // namespace sluice::cli

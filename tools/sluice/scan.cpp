@@ -1,0 +1,196 @@
+// SPDX-License-Identifier: Apache-2.0
+/// `sluice scan [options] INPUT...`: offline. Log files, pcaps or stdin in, JSON lines out:
+/// alerts when rules are given, otherwise every event. With `--stats` the last stderr line is one
+/// JSON object with the counters.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <charconv>
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+#include "app.hpp"
+#include "commands.hpp"
+#include "sluice/common/log.hpp"
+#include "sluice/output/json_lines.hpp"
+
+namespace sluice::cli {
+namespace {
+
+constexpr const char* scan_usage =
+    "usage: sluice scan [options] INPUT...\n"
+    "\n"
+    "INPUT is a log file, a pcap/pcapng file (detected by its magic number) or - for stdin.\n"
+    "\n"
+    "options:\n"
+    "  --input-format F     auto (default), rfc3164, rfc5424, json, cef, raw\n"
+    "  --rules PATH         Sigma rule file or folder (repeatable)\n"
+    "  --rules-mapping FILE field-mapping file (default: the shipped one)\n"
+    "  --min-level LEVEL    load only rules at or above LEVEL\n"
+    "  --output WHAT        alerts (default with --rules), events (default without), all, none\n"
+    "  --out FILE           where JSON lines go (default: stdout)\n"
+    "  --stats              print counters as one JSON object, the last line on stderr\n"
+    "  --workers N          worker threads (default: one per core)\n"
+    "  --batch-size N       records per batch (default 512)\n"
+    "  --ring-capacity N    batches per ring, a power of two (default 64)\n";
+
+bool parse_size(const char* text, std::size_t& out) {
+  const std::string_view s(text);
+  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
+  return ec == std::errc{} && ptr == s.data() + s.size();
+}
+
+/// True when the file starts with a pcap or pcapng magic number.
+bool looks_like_pcap(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  unsigned char m[4] = {};
+  const auto n = ::read(fd, m, 4);
+  ::close(fd);
+  if (n != 4) return false;
+  const std::uint32_t le = m[0] | (m[1] << 8) | (m[2] << 16) | (std::uint32_t{m[3]} << 24);
+  return le == 0xa1b2c3d4 || le == 0xd4c3b2a1 || le == 0xa1b23c4d || le == 0x4d3cb2a1 ||
+         le == 0x0a0d0d0a;
+}
+
+}  // namespace
+
+int scan_command(int argc, char** argv) {
+  PipelineConfig pc;
+  RulesConfig rules_config;
+  std::string output_kind;
+  std::string out_path = "-";
+  bool stats_wanted = false;
+  std::vector<std::string> inputs;
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view a = argv[i];
+    auto need_value = [&](const char* name) -> const char* {
+      if (i + 1 >= argc) {
+        std::fprintf(stderr, "sluice scan: %s needs a value\n", name);
+        return nullptr;
+      }
+      return argv[++i];
+    };
+    if (a == "--help" || a == "-h") {
+      std::fputs(scan_usage, stdout);
+      return 0;
+    } else if (a == "--input-format") {
+      const char* v = need_value("--input-format");
+      if (v == nullptr) return 2;
+      if (!parse_format_name(v, pc.parser.format)) {
+        std::fprintf(stderr, "sluice scan: unknown input format '%s'\n", v);
+        return 2;
+      }
+    } else if (a == "--rules") {
+      const char* v = need_value("--rules");
+      if (v == nullptr) return 2;
+      rules_config.paths.emplace_back(v);
+    } else if (a == "--rules-mapping") {
+      const char* v = need_value("--rules-mapping");
+      if (v == nullptr) return 2;
+      rules_config.mapping = v;
+    } else if (a == "--min-level") {
+      const char* v = need_value("--min-level");
+      if (v == nullptr) return 2;
+      rules_config.min_level = v;
+    } else if (a == "--output") {
+      const char* v = need_value("--output");
+      if (v == nullptr) return 2;
+      output_kind = v;
+      if (output_kind != "alerts" && output_kind != "events" && output_kind != "all" &&
+          output_kind != "none") {
+        std::fprintf(stderr, "sluice scan: --output is alerts, events, all or none\n");
+        return 2;
+      }
+    } else if (a == "--out") {
+      const char* v = need_value("--out");
+      if (v == nullptr) return 2;
+      out_path = v;
+    } else if (a == "--stats") {
+      stats_wanted = true;
+    } else if (a == "--workers" || a == "--batch-size" || a == "--ring-capacity") {
+      const char* v = need_value(argv[i]);
+      std::size_t n = 0;
+      if (v == nullptr || !parse_size(v, n) || n == 0) {
+        std::fprintf(stderr, "sluice scan: %s needs a positive number\n", argv[i - 1]);
+        return 2;
+      }
+      if (a == "--workers") pc.workers = n;
+      if (a == "--batch-size") pc.batch_size = n;
+      if (a == "--ring-capacity") {
+        if (n < 2 || (n & (n - 1)) != 0) {
+          std::fprintf(stderr, "sluice scan: --ring-capacity must be a power of two >= 2\n");
+          return 2;
+        }
+        pc.ring_capacity = n;
+      }
+    } else if (a.size() > 1 && a[0] == '-') {
+      std::fprintf(stderr, "sluice scan: unknown option '%s'\n%s", argv[i], scan_usage);
+      return 2;
+    } else {
+      inputs.emplace_back(a);
+    }
+  }
+  if (inputs.empty()) {
+    std::fputs(scan_usage, stderr);
+    return 2;
+  }
+  if (output_kind.empty()) output_kind = rules_config.paths.empty() ? "events" : "alerts";
+
+  block_signals();
+  MetricsRegistry metrics;
+  Pipeline pipeline(pc, metrics);
+  for (const auto& path : inputs) {
+    InputConfig in;
+    if (path == "-") {
+      in.type = "stdin";
+    } else {
+      in.type = looks_like_pcap(path) ? "pcap" : "file";
+      in.path = path;
+    }
+    auto sources = make_sources(in);
+    if (!sources) {
+      std::fprintf(stderr, "sluice scan: %s: %s\n", path.c_str(), sources.error().message.c_str());
+      return 1;
+    }
+    for (auto& s : sources.value())
+      pipeline.add_source(std::move(s));
+  }
+  if (!rules_config.paths.empty()) {
+    auto r = load_rules(rules_config, false);
+    if (!r) {
+      std::fprintf(stderr, "sluice scan: rules: %s\n", r.error().message.c_str());
+      return 2;
+    }
+    pipeline.set_rules(r.value());
+  }
+  for (auto [kind, wanted] :
+       {std::pair{JsonLinesKind::events, output_kind == "events" || output_kind == "all"},
+        std::pair{JsonLinesKind::alerts, output_kind == "alerts" || output_kind == "all"}}) {
+    if (!wanted) continue;
+    auto out = JsonLinesOutput::open(kind, out_path);
+    if (!out) {
+      std::fprintf(stderr, "sluice scan: %s\n", out.error().message.c_str());
+      return 1;
+    }
+    pipeline.add_output(std::move(out).value());
+  }
+  if (auto started = pipeline.start(); !started) {
+    std::fprintf(stderr, "sluice scan: %s\n", started.error().message.c_str());
+    return 1;
+  }
+  bool stopping = false;
+  while (!pipeline.finished()) {
+    const int sig = wait_for_signal(50);
+    if ((sig == SIGINT || sig == SIGTERM) && !stopping) {
+      pipeline.request_stop();
+      stopping = true;
+    }
+  }
+  pipeline.wait();
+  if (stats_wanted) std::fprintf(stderr, "%s\n", pipeline.stats().to_json().c_str());
+  return 0;
+}
+
+}  // namespace sluice::cli
