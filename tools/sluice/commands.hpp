@@ -5,9 +5,9 @@
 
 namespace sluice::cli {
 
-int run_command(int argc, char** argv);     ///< sluice run --config FILE
-int scan_command(int argc, char** argv);    ///< sluice scan [--input-format F] [--stats] INPUT...
-int blast_command(int argc, char** argv);   ///< sluice blast: the load generator
-int rules_command(int argc, char** argv);   ///< sluice rules check|test PATH...
+int run_command(int argc, char** argv);    ///< sluice run --config FILE
+int scan_command(int argc, char** argv);   ///< sluice scan [--input-format F] [--stats] INPUT...
+int blast_command(int argc, char** argv);  ///< sluice blast: the load generator
+int rules_command(int argc, char** argv);  ///< sluice rules check|test PATH...
 
 }  // namespace sluice::cli
