@@ -16,9 +16,11 @@ function(sluice_add_test name)
     if(SLUICE_FUZZ)
       target_compile_options(${name} PRIVATE -fsanitize=fuzzer)
       target_link_options(${name} PRIVATE -fsanitize=fuzzer)
+      # Fuzz from a scratch copy of the seed corpus so new inputs never land in the source tree.
+      set(corpus ${CMAKE_BINARY_DIR}/fuzz-corpus/${name})
       add_test(NAME fuzz.${name}
-               COMMAND ${name} -max_total_time=30 -rss_limit_mb=2048
-                       ${CMAKE_SOURCE_DIR}/tests/data/regress)
+               COMMAND ${CMAKE_COMMAND} -E env ASAN_OPTIONS=detect_leaks=1
+                       sh -c "mkdir -p '${corpus}' && cp -n '${CMAKE_SOURCE_DIR}'/tests/data/hostile/* '${CMAKE_SOURCE_DIR}'/tests/data/regress/* '${corpus}'/ 2>/dev/null; exec \"$0\" -max_total_time=${SLUICE_FUZZ_SECONDS} -rss_limit_mb=2048 -artifact_prefix='${CMAKE_BINARY_DIR}/fuzz-crash-${name}-' '${corpus}'" $<TARGET_FILE:${name}>)
     else()
       target_sources(${name} PRIVATE ${CMAKE_SOURCE_DIR}/tests/fuzz/replay_main.cpp)
       add_test(NAME fuzz.${name}
@@ -26,6 +28,10 @@ function(sluice_add_test name)
                        ${CMAKE_SOURCE_DIR}/tests/data/hostile)
     endif()
     set_tests_properties(fuzz.${name} PROPERTIES LABELS "fuzz;${T_LABELS}")
+    if(NOT TARGET sluice_fuzz_targets)
+      add_custom_target(sluice_fuzz_targets)
+    endif()
+    add_dependencies(sluice_fuzz_targets ${name})
   else()
     target_link_libraries(${name} PRIVATE GTest::gtest GTest::gtest_main)
     gtest_discover_tests(${name}
