@@ -36,9 +36,15 @@ std::optional<fs::path> data_path(const std::string& relative) {
   return p;
 }
 
-fs::path own_data_dir() { return env_path("SLUICE_SOURCE_DIR", ".") / "tests" / "data"; }
-fs::path binary_dir() { return env_path("SLUICE_BINARY_DIR", "."); }
-fs::path sluice_binary() { return binary_dir() / "tools" / "sluice"; }
+fs::path own_data_dir() {
+  return env_path("SLUICE_SOURCE_DIR", ".") / "tests" / "data";
+}
+fs::path binary_dir() {
+  return env_path("SLUICE_BINARY_DIR", ".");
+}
+fs::path sluice_binary() {
+  return binary_dir() / "tools" / "sluice";
+}
 
 std::string read_file(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
@@ -57,6 +63,115 @@ std::vector<std::string> split_lines(const std::string& text) {
     start = nl + 1;
   }
   return lines;
+}
+
+}  // namespace sluice::test
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <random>
+#include <thread>
+
+namespace sluice::test {
+
+Process::Process(const std::vector<std::string>& argv, const fs::path& stdout_path,
+                 const fs::path& stderr_path, const std::string& stdin_path) {
+  std::vector<char*> args;
+  for (const auto& a : argv)
+    args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  pid_ = ::fork();
+  if (pid_ == 0) {
+    const int in = ::open(stdin_path.empty() ? "/dev/null" : stdin_path.c_str(), O_RDONLY);
+    const int out = ::open(stdout_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    const int err = ::open(stderr_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    ::dup2(in, 0);
+    ::dup2(out, 1);
+    ::dup2(err, 2);
+    ::execv(args[0], args.data());
+    _exit(127);
+  }
+}
+
+Process::~Process() {
+  if (pid_ > 0 && !reaped_) {
+    ::kill(pid_, SIGKILL);
+    ::waitpid(pid_, nullptr, 0);
+  }
+}
+
+void Process::signal(int sig) const {
+  if (pid_ > 0 && !reaped_) ::kill(pid_, sig);
+}
+
+int Process::wait(int timeout_ms) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  while (true) {
+    int status = 0;
+    const int r = ::waitpid(pid_, &status, WNOHANG);
+    if (r == pid_) {
+      reaped_ = true;
+      if (WIFEXITED(status)) return WEXITSTATUS(status);
+      if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+      return -1;
+    }
+    if (std::chrono::steady_clock::now() > deadline) {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, nullptr, 0);
+      reaped_ = true;
+      return -1;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+}
+
+TempDir::TempDir() {
+  std::random_device rd;
+  path_ = fs::temp_directory_path() /
+          ("sluice-test-" + std::to_string(getpid()) + "-" + std::to_string(rd()));
+  fs::create_directories(path_);
+}
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  fs::remove_all(path_, ec);
+}
+
+int run_command(const std::vector<std::string>& argv, std::string& out, std::string& err,
+                const std::string& stdin_path) {
+  TempDir dir;
+  Process p(argv, dir.path() / "out", dir.path() / "err", stdin_path);
+  const int status = p.wait(120'000);
+  out = read_file(dir.path() / "out");
+  err = read_file(dir.path() / "err");
+  return status;
+}
+
+std::uint16_t free_port() {
+  // Ask the kernel for a TCP port, then check that UDP can take it too.
+  for (int attempt = 0; attempt < 50; ++attempt) {
+    const int t = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    ::bind(t, reinterpret_cast<sockaddr*>(&a), sizeof a);
+    ::getsockname(t, reinterpret_cast<sockaddr*>(&a), &len);
+    const int u = ::socket(AF_INET, SOCK_DGRAM, 0);
+    const bool udp_ok = ::bind(u, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+    const auto port = ntohs(a.sin_port);
+    ::close(u);
+    ::close(t);
+    if (udp_ok) return port;
+  }
+  return 0;
 }
 
 }  // namespace sluice::test

@@ -38,9 +38,53 @@ std::vector<std::string> split_lines(const std::string& text);
 }  // namespace sluice::test
 
 /// Declares `var` as the path of `relative` in the data folder, or skips the test with the reason.
-#define SLUICE_REQUIRE_DATA(var, relative)                                                     \
-  auto var##_opt = ::sluice::test::data_path(relative);                                       \
-  if (!var##_opt)                                                                              \
-    GTEST_SKIP() << "real data not found: " << (relative)                                      \
+#define SLUICE_REQUIRE_DATA(var, relative)                                                       \
+  auto var##_opt = ::sluice::test::data_path(relative);                                          \
+  if (!var##_opt)                                                                                \
+    GTEST_SKIP() << "real data not found: " << (relative)                                        \
                  << " (set SLUICE_TEST_DATA to the shared data folder; default ../shared/data)"; \
   const std::filesystem::path var = *var##_opt
+
+namespace sluice::test {
+
+/// A child process started from argv, its stdout and stderr written to files.
+class Process {
+ public:
+  /// Starts `argv[0]` with `argv`; stdin from `stdin_path` when given, else /dev/null.
+  Process(const std::vector<std::string>& argv, const std::filesystem::path& stdout_path,
+          const std::filesystem::path& stderr_path, const std::string& stdin_path = "");
+  ~Process();
+  Process(const Process&) = delete;
+  Process& operator=(const Process&) = delete;
+
+  int pid() const { return pid_; }
+  void signal(int sig) const;
+  /// Waits up to `timeout_ms`; returns the exit status (or 128+signal), or -1 on timeout (the
+  /// process is then killed).
+  int wait(int timeout_ms);
+
+ private:
+  int pid_ = -1;
+  bool reaped_ = false;
+};
+
+/// Runs a command to completion (timeout 120 s) and returns its exit status; stdout and stderr
+/// are returned through the out-parameters.
+int run_command(const std::vector<std::string>& argv, std::string& out, std::string& err,
+                const std::string& stdin_path = "");
+
+/// A port on 127.0.0.1 that was free a moment ago, for both UDP and TCP.
+std::uint16_t free_port();
+
+/// A fresh, empty temporary folder, removed by the destructor.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+}  // namespace sluice::test
