@@ -10,6 +10,8 @@ find_package(benchmark)
 pkg_check_modules(HS REQUIRED IMPORTED_TARGET libhs)
 pkg_check_modules(PCAP REQUIRED IMPORTED_TARGET libpcap)
 pkg_check_modules(JEMALLOC IMPORTED_TARGET jemalloc)
+find_package(yaml-cpp REQUIRED)
+pkg_check_modules(RE2 REQUIRED IMPORTED_TARGET re2)
 
 # Accelerators: AUTO turns each on when its toolkit is found. The modules that use them
 # (dpdk/, gpu/) build only when SLUICE_HAVE_* is ON.

@@ -1,0 +1,82 @@
+// SPDX-License-Identifier: Apache-2.0
+/// The Sigma rule language behind core's detection interface (`sluice/detect/rule_set.hpp`).
+///
+/// `load_sigma` reads rule files and folders, parses every YAML document into a typed form,
+/// validates it, lowers it to Hyperscan atoms plus bit logic, and compiles one immutable
+/// `RuleSet`. Nothing is dropped silently: every rule that is not loaded appears in the
+/// `LoadReport` with its file, id and a short fixed reason (`skipped` for rules that are valid
+/// but cannot run here, `errors` for rules or files that are malformed).
+///
+/// Loading allocates freely and may take seconds for thousands of rules; scanning with the
+/// returned set does not allocate per event.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "sluice/common/result.hpp"
+#include "sluice/detect/rule_set.hpp"
+
+namespace sluice::rules {
+
+/// What to load and how to map it onto events.
+struct SigmaOptions {
+  /// Rule files or folders (searched recursively for `*.yml` / `*.yaml`; `*.test.yml` files are
+  /// rule tests, not rules, and are ignored).
+  std::vector<std::string> paths;
+  /// Log source and field mapping file; empty = the shipped `rules/mappings/default.yml`, found
+  /// through the `SLUICE_RULES_DIR` environment variable or the compiled-in source path.
+  std::string mapping_path;
+  /// Lowest level loaded (informational, low, medium, high, critical); empty = all.
+  std::string min_level;
+  /// Statuses loaded (stable, test, experimental, ...); empty = all.
+  std::vector<std::string> statuses;
+};
+
+/// One rule (or file) that was not loaded, and why.
+struct RuleDiagnostic {
+  std::string path;
+  std::string rule_id;
+  std::string title;
+  /// Short fixed category, e.g. "unknown logsource", "correlation", "unsupported modifier",
+  /// "invalid yaml", "invalid condition". Suitable for grouping and counting.
+  std::string reason;
+  /// The full, actionable explanation (names the key, the value and the identifier).
+  std::string message;
+};
+
+/// The outcome of a load: how many rules are in the set and every rule that is not.
+struct LoadReport {
+  std::size_t loaded = 0;
+  std::vector<RuleDiagnostic> skipped;  ///< valid rules this engine does not run (yet)
+  std::vector<RuleDiagnostic> errors;   ///< malformed rules and unreadable files
+  /// Regexes that Hyperscan rejected and that run through RE2 instead (prefiltered by Hyperscan
+  /// where it accepts `HS_FLAG_PREFILTER`, else evaluated directly).
+  std::size_t regex_fallbacks = 0;
+  /// Wall time of parsing plus compiling, in milliseconds.
+  double compile_ms = 0;
+};
+
+/// Loads, validates and compiles the rules named by `options`. Diagnostics go to `report`. Fails
+/// (returns an error) only when the mapping file cannot be read or Hyperscan cannot compile or
+/// allocate; bad rules never fail the load. Thread-safe (no shared state).
+sluice::Result<std::shared_ptr<const sluice::RuleSet>> load_sigma(const SigmaOptions& options,
+                                                                   LoadReport& report);
+
+/// Like `load_sigma`, but the rules come from YAML text (one or more documents) instead of files;
+/// `origin` names them in diagnostics. `options.paths` is ignored. For tests and tools.
+sluice::Result<std::shared_ptr<const sluice::RuleSet>> load_sigma_text(std::string_view yaml,
+                                                                        std::string_view origin,
+                                                                        const SigmaOptions& options,
+                                                                        LoadReport& report);
+
+/// The shipped mapping file as `load_sigma` finds it when `mapping_path` is empty.
+std::string default_mapping_path();
+
+/// The folder of shipped rule packs (`rules/packs`), found like the mapping file.
+std::string default_packs_path();
+
+}  // namespace sluice::rules

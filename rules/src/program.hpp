@@ -1,0 +1,168 @@
+// SPDX-License-Identifier: Apache-2.0
+/// The compiled form of a Sigma rule set, shared by the compile side (`lower.cpp`,
+/// `compile.cpp`) and the scan side (`scan.cpp`). Everything here is built once and then only
+/// read: a `Program` inside a `SigmaRuleSet` is immutable and safe to share between threads.
+///
+/// Shape: every event field that any rule looks at has a *slot* (by normalised name). Each slot
+/// owns up to two Hyperscan databases (literals, regexes) whose pattern ids map to *atoms*. A rule
+/// is a boolean expression (`nodes`) over *leaves*; an atom leaf is true when its atom fired on
+/// the event, other leaves (exists, numeric, cidr, fieldref, RE2-only regexes) are computed on
+/// demand from the slot's values. A rule is evaluated only when one of its trigger atoms fired,
+/// or when it is in `always_rules` (it can match with no atom firing: pure negations, `null`,
+/// `exists`, comparisons).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "hs_api.hpp"
+#include "sluice/detect/rule_set.hpp"
+
+namespace re2 {
+class RE2;
+}
+
+namespace sluice::rules::detail {
+
+inline constexpr std::uint32_t no_index = 0xffffffffu;
+
+/// Heterogeneous lookup by `std::string_view` without building a `std::string`.
+struct StringHash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+using NameMap = std::unordered_map<std::string, std::uint32_t, StringHash, std::equal_to<>>;
+
+/// Where a literal atom must sit in the value; Hyperscan's literal API has no anchors, so the
+/// match callback checks the offsets.
+enum class LiteralMode : std::uint8_t { equals, prefix, suffix, contains };
+
+struct Atom {
+  std::uint32_t slot = 0;
+  bool literal = false;
+  LiteralMode mode = LiteralMode::contains;
+  bool caseless = true;
+  bool prefilter = false;  ///< compiled with HS_FLAG_PREFILTER: a hit must be confirmed by RE2
+  unsigned regex_flags = 0;  ///< HS_FLAG_* for regex atoms
+  std::string pattern;       ///< literal bytes, or a Hyperscan regex
+};
+
+enum class LeafKind : std::uint8_t {
+  atom,       ///< true when `atom` fired (confirmed with `re2` when the atom is a prefilter)
+  re2_only,   ///< regex Hyperscan cannot compile even as a prefilter: RE2 over the slot's values
+  exists,     ///< the slot has a value (any, even empty)
+  empty,      ///< the slot has an empty value
+  numeric,    ///< a value parses as a number and compares with `number`
+  cidr,       ///< a value parses as an IP address inside `network`
+  fieldref,   ///< a value equals (or starts/ends with, contains) a value of slot `ref_slot`
+};
+
+enum class Compare : std::uint8_t { gt, gte, lt, lte };
+
+struct Network {
+  std::uint8_t family = 4;  ///< 4 or 6
+  std::uint8_t prefix = 0;  ///< bits
+  std::uint8_t bytes[16] = {};
+};
+
+struct Leaf {
+  LeafKind kind = LeafKind::atom;
+  bool positive = true;  ///< not under a negation (then its match is reported in `matched`)
+  bool context = false;  ///< part of the log source predicate, not of the rule's own logic
+  bool cased = false;
+  Compare compare = Compare::gt;
+  LiteralMode ref_mode = LiteralMode::equals;
+  std::uint32_t slot = 0;
+  std::uint32_t atom = no_index;
+  std::uint32_t re2 = no_index;  ///< index into `Program::regexes`
+  std::uint32_t ref_slot = no_index;
+  double number = 0;
+  Network network;
+};
+
+struct Node {
+  enum class Kind : std::uint8_t { and_, or_, not_, leaf, true_, false_ };
+  Kind kind = Kind::true_;
+  std::uint32_t first = 0;  ///< and/or/not: first child in `Program::children`; leaf: leaf index
+  std::uint32_t count = 0;  ///< number of children
+};
+
+struct CompiledRule {
+  RuleInfo info;
+  std::uint32_t root = 0;       ///< log source predicate and body
+  std::uint32_t body_root = 0;  ///< the rule's condition and its global filters
+  std::uint32_t leaf_begin = 0;  ///< the rule's leaves are [leaf_begin, leaf_end)
+  std::uint32_t leaf_end = 0;
+};
+
+/// One Hyperscan database over one slot, and what its pattern ids mean.
+struct SlotDatabase {
+  HsDatabase database;
+  std::vector<std::uint32_t> atoms;  ///< pattern id -> atom
+  std::vector<std::uint32_t> lengths;  ///< literal databases: pattern length, for anchoring
+};
+
+struct Slot {
+  std::string name;  ///< normalised field name, or a `sluice.*` header pseudo field
+  SlotDatabase literals;
+  SlotDatabase regexes;
+};
+
+/// Header pseudo fields: event header views exposed to rules and log source predicates.
+enum class HeaderField : std::uint8_t {
+  keywords, message, raw, host, app, procid, msgid, format, facility, severity, count_
+};
+inline constexpr const char* header_field_names[] = {
+    "sluice.keywords", "sluice.message", "sluice.raw",    "sluice.host",     "sluice.app",
+    "sluice.procid",   "sluice.msgid",   "sluice.format", "sluice.facility", "sluice.severity"};
+
+/// Rewrites event field names to the names rules are mapped to (mapping file `event_fields`).
+struct FieldNormalizer {
+  std::vector<std::string> strip_prefixes;
+  std::unordered_map<std::string, std::string, StringHash, std::equal_to<>> aliases;
+
+  /// Does not allocate; the result views `name` or an alias string.
+  std::string_view normalize(std::string_view name) const {
+    if (!aliases.empty()) {
+      if (auto it = aliases.find(name); it != aliases.end()) return it->second;
+    }
+    for (const auto& p : strip_prefixes) {
+      if (name.size() > p.size() && name.compare(0, p.size(), p) == 0) {
+        std::string_view rest = name.substr(p.size());
+        if (!aliases.empty()) {
+          if (auto it = aliases.find(rest); it != aliases.end()) return it->second;
+        }
+        return rest;
+      }
+    }
+    return name;
+  }
+};
+
+struct Program {
+  FieldNormalizer normalizer;
+  std::vector<Slot> slots;
+  NameMap slot_by_name;
+  std::uint32_t header_slots[static_cast<int>(HeaderField::count_)];
+  std::vector<Atom> atoms;
+  std::vector<Leaf> leaves;
+  std::vector<Node> nodes;
+  std::vector<std::uint32_t> children;
+  std::vector<CompiledRule> rules;
+  std::vector<std::unique_ptr<re2::RE2>> regexes;
+  /// atom -> rules it triggers, as CSR: rules of atom a are
+  /// `trigger_rules[trigger_begin[a] .. trigger_begin[a+1])`.
+  std::vector<std::uint32_t> trigger_begin;
+  std::vector<std::uint32_t> trigger_rules;
+  std::vector<std::uint32_t> always_rules;
+  HsScratch prototype_scratch;
+
+  Program();  // out of line: members hold RE2, which only compile.cpp and scan.cpp see whole
+  ~Program();
+};
+
+}  // namespace sluice::rules::detail

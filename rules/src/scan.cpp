@@ -1,0 +1,311 @@
+// SPDX-License-Identifier: Apache-2.0
+/// Scan side: one `SigmaScanner` per worker. For each event it collects the values of the slots
+/// rules look at, scans each value once with its slot's Hyperscan databases, marks the rules
+/// whose atoms fired, and evaluates only those plus the small always-evaluated set.
+///
+/// Does not allocate per event: every buffer is sized at construction or grows to the largest
+/// event seen and is then reused. Only a detection allocates (its `matched` list). Never throws;
+/// a Hyperscan scan error is counted in `scan_errors_` and the value is treated as not matching.
+#include <arpa/inet.h>
+#include <re2/re2.h>
+
+#include <charconv>
+#include <cstring>
+
+#include "sigma_rule_set.hpp"
+
+namespace sluice::rules::detail {
+namespace {
+
+constexpr const char* small_numbers[] = {"0",  "1",  "2",  "3",  "4",  "5",  "6",  "7",
+                                         "8",  "9",  "10", "11", "12", "13", "14", "15",
+                                         "16", "17", "18", "19", "20", "21", "22", "23"};
+
+char fold(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
+
+bool equal_fold(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    if (fold(a[i]) != fold(b[i])) return false;
+  return true;
+}
+
+bool find_fold(std::string_view hay, std::string_view needle) {
+  if (needle.size() > hay.size()) return false;
+  for (std::size_t i = 0; i + needle.size() <= hay.size(); ++i)
+    if (equal_fold(hay.substr(i, needle.size()), needle)) return true;
+  return false;
+}
+
+bool parse_ip(std::string_view text, std::uint8_t family, std::uint8_t* out) {
+  char buf[64];
+  if (text.size() >= sizeof buf) return false;
+  std::memcpy(buf, text.data(), text.size());
+  buf[text.size()] = 0;
+  return inet_pton(family == 4 ? AF_INET : AF_INET6, buf, out) == 1;
+}
+
+class SigmaScanner final : public RuleScanner {
+ public:
+  SigmaScanner(std::shared_ptr<const SigmaRuleSet> set, HsScratch scratch)
+      : set_(std::move(set)), p_(set_->program()), scratch_(std::move(scratch)) {
+    slot_first_.assign(p_.slots.size(), no_index);
+    atom_hit_.assign(p_.atoms.size(), no_index);
+    rule_mark_.assign(p_.rules.size(), 0);
+    values_.reserve(256);
+    touched_.reserve(p_.slots.size());
+    fired_.reserve(256);
+    candidates_.reserve(p_.rules.size());
+  }
+
+  void scan(const EventBatch& batch, std::vector<Detection>& out) override {
+    const auto& events = batch.events();
+    for (std::size_t i = 0; i < events.size(); ++i) scan_event(events[i], static_cast<std::uint32_t>(i), out);
+  }
+
+ private:
+  struct Value {
+    std::uint32_t slot;
+    std::uint32_t next;
+    std::string_view name;
+    std::string_view text;
+  };
+  struct MatchContext {
+    SigmaScanner* self;
+    const SlotDatabase* db;
+    std::uint32_t value;
+    std::size_t length;
+    bool literal;
+  };
+
+  static int on_match(unsigned id, unsigned long long /*from*/, unsigned long long to,
+                      unsigned /*flags*/, void* context) {
+    auto* cx = static_cast<MatchContext*>(context);
+    SigmaScanner& s = *cx->self;
+    const std::uint32_t atom = cx->db->atoms[id];
+    if (s.atom_hit_[atom] != no_index) return 0;
+    if (cx->literal) {
+      const Atom& a = s.p_.atoms[atom];
+      const unsigned long long from = to - cx->db->lengths[id];
+      switch (a.mode) {
+        case LiteralMode::equals:
+          if (from != 0 || to != cx->length) return 0;
+          break;
+        case LiteralMode::prefix:
+          if (from != 0) return 0;
+          break;
+        case LiteralMode::suffix:
+          if (to != cx->length) return 0;
+          break;
+        case LiteralMode::contains:
+          break;
+      }
+    }
+    s.atom_hit_[atom] = cx->value;
+    s.fired_.push_back(atom);
+    for (std::uint32_t i = s.p_.trigger_begin[atom]; i < s.p_.trigger_begin[atom + 1]; ++i) {
+      const std::uint32_t r = s.p_.trigger_rules[i];
+      if (!s.rule_mark_[r]) {
+        s.rule_mark_[r] = 1;
+        s.candidates_.push_back(r);
+      }
+    }
+    return 0;
+  }
+
+  void add_value(std::uint32_t slot, std::string_view name, std::string_view text) {
+    const auto index = static_cast<std::uint32_t>(values_.size());
+    if (slot_first_[slot] == no_index) touched_.push_back(slot);
+    values_.push_back(Value{slot, slot_first_[slot], name, text});
+    slot_first_[slot] = index;
+    const Slot& s = p_.slots[slot];
+    MatchContext cx{this, nullptr, index, text.size(), true};
+    if (s.literals.database) {
+      cx.db = &s.literals;
+      cx.literal = true;
+      if (!hs_scan_block(s.literals.database, text, scratch_, &on_match, &cx)) ++scan_errors_;
+    }
+    if (s.regexes.database) {
+      cx.db = &s.regexes;
+      cx.literal = false;
+      if (!hs_scan_block(s.regexes.database, text, scratch_, &on_match, &cx)) ++scan_errors_;
+    }
+  }
+
+  void add_header(HeaderField h, std::string_view name, std::string_view text) {
+    const std::uint32_t slot = p_.header_slots[static_cast<int>(h)];
+    if (slot != no_index && !text.empty()) add_value(slot, name, text);
+  }
+
+  void reset() {
+    for (auto a : fired_) atom_hit_[a] = no_index;
+    fired_.clear();
+    for (auto s : touched_) slot_first_[s] = no_index;
+    touched_.clear();
+    values_.clear();
+    for (auto r : candidates_) rule_mark_[r] = 0;
+    candidates_.clear();
+  }
+
+  void scan_event(const Event& e, std::uint32_t index, std::vector<Detection>& out) {
+    reset();
+    add_header(HeaderField::keywords, "message", e.message.empty() ? e.raw : e.message);
+    add_header(HeaderField::message, "message", e.message);
+    add_header(HeaderField::raw, "raw", e.raw);
+    add_header(HeaderField::host, "host", e.host);
+    add_header(HeaderField::app, "app", e.app);
+    add_header(HeaderField::procid, "procid", e.procid);
+    add_header(HeaderField::msgid, "msgid", e.msgid);
+    add_header(HeaderField::format, "format", to_string(e.format));
+    if (e.facility < 24) add_header(HeaderField::facility, "facility", small_numbers[e.facility]);
+    if (e.severity < 24) add_header(HeaderField::severity, "severity", small_numbers[e.severity]);
+    for (const Field& f : e.fields) {
+      const std::string_view name = p_.normalizer.normalize(f.name);
+      auto it = p_.slot_by_name.find(name);
+      if (it == p_.slot_by_name.end()) continue;
+      add_value(it->second, f.name, f.value);
+    }
+    for (auto r : p_.always_rules) {
+      if (!rule_mark_[r]) {
+        rule_mark_[r] = 1;
+        candidates_.push_back(r);
+      }
+    }
+    for (auto r : candidates_) {
+      const CompiledRule& rule = p_.rules[r];
+      if (!eval(rule.root)) continue;
+      Detection d;
+      d.event_index = index;
+      d.rule_index = r;
+      collect_matched(rule, d.matched);
+      out.push_back(std::move(d));
+    }
+  }
+
+  void collect_matched(const CompiledRule& rule, std::vector<MatchedField>& matched) {
+    auto add = [&](const Value& v) {
+      for (const auto& m : matched)
+        if (m.name == v.name && m.value == v.text) return;
+      matched.push_back(MatchedField{std::string(v.name), std::string(v.text)});
+    };
+    for (std::uint32_t i = rule.leaf_begin; i < rule.leaf_end; ++i) {
+      const Leaf& l = p_.leaves[i];
+      if (!l.positive || l.context) continue;
+      if (l.kind == LeafKind::atom) {
+        if (atom_hit_[l.atom] != no_index && eval_leaf(l)) add(values_[atom_hit_[l.atom]]);
+      } else if (slot_first_[l.slot] != no_index && eval_leaf(l)) {
+        add(values_[slot_first_[l.slot]]);
+      }
+    }
+  }
+
+  template <class F>
+  bool any_value(std::uint32_t slot, F&& f) const {
+    for (std::uint32_t v = slot_first_[slot]; v != no_index; v = values_[v].next)
+      if (f(values_[v].text)) return true;
+    return false;
+  }
+
+  bool eval_leaf(const Leaf& l) const {
+    switch (l.kind) {
+      case LeafKind::atom:
+        if (atom_hit_[l.atom] == no_index) return false;
+        if (!p_.atoms[l.atom].prefilter) return true;
+        [[fallthrough]];
+      case LeafKind::re2_only: {
+        const RE2& re = *p_.regexes[l.re2];
+        return any_value(l.slot, [&](std::string_view t) {
+          return RE2::PartialMatch(re2::StringPiece(t.data(), t.size()), re);
+        });
+      }
+      case LeafKind::exists:
+        return slot_first_[l.slot] != no_index;
+      case LeafKind::empty:
+        return any_value(l.slot, [](std::string_view t) { return t.empty(); });
+      case LeafKind::numeric:
+        return any_value(l.slot, [&](std::string_view t) {
+          double x = 0;
+          auto [ptr, ec] = std::from_chars(t.data(), t.data() + t.size(), x);
+          if (ec != std::errc{} || ptr != t.data() + t.size()) return false;
+          switch (l.compare) {
+            case Compare::gt: return x > l.number;
+            case Compare::gte: return x >= l.number;
+            case Compare::lt: return x < l.number;
+            case Compare::lte: return x <= l.number;
+          }
+          return false;
+        });
+      case LeafKind::cidr:
+        return any_value(l.slot, [&](std::string_view t) {
+          std::uint8_t addr[16] = {};
+          if (!parse_ip(t, l.network.family, addr)) return false;
+          const int full = l.network.prefix / 8;
+          if (std::memcmp(addr, l.network.bytes, full) != 0) return false;
+          const int rest = l.network.prefix % 8;
+          if (rest == 0) return true;
+          const std::uint8_t mask = static_cast<std::uint8_t>(0xff << (8 - rest));
+          return (addr[full] & mask) == (l.network.bytes[full] & mask);
+        });
+      case LeafKind::fieldref:
+        return any_value(l.slot, [&](std::string_view a) {
+          return any_value(l.ref_slot, [&](std::string_view b) {
+            auto eq = [&](std::string_view x, std::string_view y) {
+              return l.cased ? x == y : equal_fold(x, y);
+            };
+            switch (l.ref_mode) {
+              case LiteralMode::equals: return eq(a, b);
+              case LiteralMode::prefix: return a.size() >= b.size() && eq(a.substr(0, b.size()), b);
+              case LiteralMode::suffix:
+                return a.size() >= b.size() && eq(a.substr(a.size() - b.size()), b);
+              case LiteralMode::contains:
+                return l.cased ? a.find(b) != std::string_view::npos : find_fold(a, b);
+            }
+            return false;
+          });
+        });
+    }
+    return false;
+  }
+
+  bool eval(std::uint32_t n) const {
+    const Node& node = p_.nodes[n];
+    switch (node.kind) {
+      case Node::Kind::true_: return true;
+      case Node::Kind::false_: return false;
+      case Node::Kind::leaf: return eval_leaf(p_.leaves[node.first]);
+      case Node::Kind::not_: return !eval(p_.children[node.first]);
+      case Node::Kind::and_:
+        for (std::uint32_t i = 0; i < node.count; ++i)
+          if (!eval(p_.children[node.first + i])) return false;
+        return true;
+      case Node::Kind::or_:
+        for (std::uint32_t i = 0; i < node.count; ++i)
+          if (eval(p_.children[node.first + i])) return true;
+        return false;
+    }
+    return false;
+  }
+
+  std::shared_ptr<const SigmaRuleSet> set_;
+  const Program& p_;
+  HsScratch scratch_;
+  std::vector<std::uint32_t> slot_first_;
+  std::vector<std::uint32_t> atom_hit_;
+  std::vector<std::uint8_t> rule_mark_;
+  std::vector<Value> values_;
+  std::vector<std::uint32_t> touched_;
+  std::vector<std::uint32_t> fired_;
+  std::vector<std::uint32_t> candidates_;
+  std::uint64_t scan_errors_ = 0;
+};
+
+}  // namespace
+
+std::unique_ptr<RuleScanner> SigmaRuleSet::make_scanner() const {
+  auto scratch = program_->prototype_scratch.clone();
+  // Cloning fails only when memory is exhausted; a scanner without scratch cannot scan at all.
+  SLUICE_ASSERT(scratch.has_value(), "hs_clone_scratch failed: " + scratch.error().message);
+  return std::make_unique<SigmaScanner>(shared_from_this(), std::move(scratch).value());
+}
+
+}  // namespace sluice::rules::detail
