@@ -60,6 +60,7 @@ Result<Mapping> load_mapping(const std::string& path) {
     if (const YAML::Node ef = root["event_fields"]) {
       if (const YAML::Node p = ef["strip_prefixes"])
         for (const auto& x : p) m.normalizer.strip_prefixes.push_back(x.as<std::string>());
+      if (const YAML::Node r = ef["remove_spaces"]) m.normalizer.remove_spaces = r.as<bool>();
       if (const YAML::Node a = ef["aliases"])
         for (const auto& kv : a)
           m.normalizer.aliases.emplace(kv.first.as<std::string>(), kv.second.as<std::string>());

@@ -122,24 +122,43 @@ inline constexpr const char* header_field_names[] = {
 
 /// Rewrites event field names to the names rules are mapped to (mapping file `event_fields`).
 struct FieldNormalizer {
+  /// Stripped in order, first match wins. A prefix ending in `*.` also strips the one name
+  /// segment after its fixed part (`Event.UserData.*.` turns `Event.UserData.Op.Operation` into
+  /// `Operation`).
   std::vector<std::string> strip_prefixes;
   std::unordered_map<std::string, std::string, StringHash, std::equal_to<>> aliases;
+  /// Drop spaces from names (Defender writes `Source Name` where rules say `SourceName`).
+  bool remove_spaces = false;
 
-  /// Does not allocate; the result views `name` or an alias string.
-  std::string_view normalize(std::string_view name) const {
+  /// Does not allocate; the result views `name`, an alias string, or `buffer` (spaces removed).
+  std::string_view normalize(std::string_view name, char* buffer, std::size_t capacity) const {
     if (!aliases.empty()) {
       if (auto it = aliases.find(name); it != aliases.end()) return it->second;
     }
+    std::string_view rest = name;
     for (const auto& p : strip_prefixes) {
-      if (name.size() > p.size() && name.compare(0, p.size(), p) == 0) {
-        std::string_view rest = name.substr(p.size());
-        if (!aliases.empty()) {
-          if (auto it = aliases.find(rest); it != aliases.end()) return it->second;
-        }
-        return rest;
+      const bool wild = p.size() >= 2 && p.compare(p.size() - 2, 2, "*.") == 0;
+      const std::size_t fixed = wild ? p.size() - 2 : p.size();
+      if (name.size() <= fixed || name.compare(0, fixed, p, 0, fixed) != 0) continue;
+      std::string_view r = name.substr(fixed);
+      if (wild) {
+        const auto dot = r.find('.');
+        if (dot == std::string_view::npos) continue;
+        r = r.substr(dot + 1);
       }
+      if (!aliases.empty()) {
+        if (auto it = aliases.find(r); it != aliases.end()) return it->second;
+      }
+      rest = r;
+      break;
     }
-    return name;
+    if (remove_spaces && rest.find(' ') != std::string_view::npos && rest.size() <= capacity) {
+      std::size_t n = 0;
+      for (char c : rest)
+        if (c != ' ') buffer[n++] = c;
+      return {buffer, n};
+    }
+    return rest;
   }
 };
 

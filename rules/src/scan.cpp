@@ -160,7 +160,7 @@ class SigmaScanner final : public RuleScanner {
     if (e.facility < 24) add_header(HeaderField::facility, "facility", small_numbers[e.facility]);
     if (e.severity < 24) add_header(HeaderField::severity, "severity", small_numbers[e.severity]);
     for (const Field& f : e.fields) {
-      const std::string_view name = p_.normalizer.normalize(f.name);
+      const std::string_view name = p_.normalizer.normalize(f.name, name_buffer_, sizeof name_buffer_);
       auto it = p_.slot_by_name.find(name);
       if (it == p_.slot_by_name.end()) continue;
       add_value(it->second, f.name, f.value);
@@ -297,6 +297,7 @@ class SigmaScanner final : public RuleScanner {
   std::vector<std::uint32_t> fired_;
   std::vector<std::uint32_t> candidates_;
   std::uint64_t scan_errors_ = 0;
+  char name_buffer_[256];
 };
 
 }  // namespace
