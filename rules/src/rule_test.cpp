@@ -216,6 +216,11 @@ void run_file(const fs::path& file, const std::string& mapping_path, RuleTestRes
   try {
     SigmaOptions options;
     options.mapping_path = mapping_path;
+    if (const YAML::Node m = root["mapping"]) {
+      fs::path mp = m.as<std::string>();
+      if (mp.is_relative()) mp = file.parent_path() / mp;
+      options.mapping_path = mp.lexically_normal().string();
+    }
     for (const auto& r : root["rules"] ? root["rules"] : YAML::Node(YAML::NodeType::Sequence)) {
       fs::path p = r.as<std::string>();
       if (p.is_relative()) p = file.parent_path() / p;
