@@ -19,7 +19,20 @@
 
 namespace sluice {
 
-/// Which parser(s) to apply. `auto_detect` picks per line.
+/// Which parser(s) to apply. `auto_detect` picks per line, after trimming leading and trailing
+/// whitespace and control characters (nothing left: unparsed `empty`), by the first bytes:
+/// - `{` is JSON (invalid JSON: unparsed `bad_json` or `too_deep`);
+/// - `<` and a digit is a syslog PRI: `<PRI>1 ` is RFC 5424, anything else RFC 3164; a malformed
+///   PRI is unparsed `bad_priority`, a failed RFC 5424 header `bad_header`/`bad_structured_data`;
+/// - `CEF:` is CEF, also as the message after an RFC 3164/5424 header (`bad_cef` when short);
+/// - `1 ` and a digit or `-` is RFC 5424 without PRI; else a leading timestamp makes it RFC 3164
+///   without PRI; if either fails the line is raw (below);
+/// - anything else (Apache, Hadoop, `<` without a digit, ...) is `InputFormat::raw`, parsed:
+///   message = the whole trimmed line, key=value pairs extracted, event time = receive time with
+///   `event_flag_time_from_receive`. Nothing that has a byte other than whitespace or control
+///   characters is lost to `no_format_matched` in auto mode.
+/// An explicit format applies only that parser (`cef` also accepts a syslog header in front) and
+/// a mismatch is unparsed with that parser's reason; `raw` always takes the raw path above.
 enum class ParseFormat : std::uint8_t { auto_detect, rfc3164, rfc5424, json, cef, raw };
 
 /// Parses "auto", "rfc3164", "rfc5424", "json", "cef", "raw"; false when unknown.
