@@ -241,6 +241,11 @@ struct ConditionParser {
                text[j] != '(' && text[j] != ')' && text[j] != '|')
           ++j;
         tokens.push_back(text.substr(i, j - i));
+        if (lower(tokens.back()) == "near") {
+          reason = "aggregation";
+          error = "'near' is not part of Sigma v2; use a temporal correlation rule";
+          return false;
+        }
         i = j;
       }
     }
