@@ -20,7 +20,7 @@ std::optional<fs::path> data_dir() {
   if (const char* v = std::getenv("SLUICE_TEST_DATA"); v != nullptr && *v != '\0') {
     dir = v;
   } else {
-    dir = env_path("SLUICE_SOURCE_DIR", ".") / ".." / "shared" / "data";
+    dir = source_dir() / ".." / "shared" / "data";
   }
   std::error_code ec;
   if (!fs::is_directory(dir, ec)) return std::nullopt;

@@ -20,6 +20,9 @@ std::optional<std::filesystem::path> data_dir();
 /// `data_dir() / relative` when that file or folder exists.
 std::optional<std::filesystem::path> data_path(const std::string& relative);
 
+/// The repository's root folder.
+std::filesystem::path source_dir();
+
 /// The repository's `tests/data` folder (inputs written for the suite).
 std::filesystem::path own_data_dir();
 
