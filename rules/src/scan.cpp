@@ -13,6 +13,7 @@
 #include <cstring>
 
 #include "sigma_rule_set.hpp"
+#include "sluice/rules/sigma.hpp"
 
 namespace sluice::rules::detail {
 namespace {
@@ -47,8 +48,24 @@ bool parse_ip(std::string_view text, std::uint8_t family, std::uint8_t* out) {
 
 class SigmaScanner final : public RuleScanner {
  public:
-  SigmaScanner(std::shared_ptr<const SigmaRuleSet> set, HsScratch scratch)
-      : set_(std::move(set)), p_(set_->program()), scratch_(std::move(scratch)) {
+  SigmaScanner(std::shared_ptr<const SigmaRuleSet> set, HsScratch scratch, bool reference = false)
+      : set_(std::move(set)), p_(set_->program()), scratch_(std::move(scratch)),
+        reference_(reference) {
+    if (reference_) {
+      for (const Atom& a : p_.atoms) {
+        if (a.literal) {
+          reference_regexes_.emplace_back();
+          continue;
+        }
+        RE2::Options opt;
+        opt.set_log_errors(false);
+        opt.set_encoding(RE2::Options::EncodingLatin1);
+        opt.set_case_sensitive(!a.caseless);
+        opt.set_dot_nl((a.regex_flags & hs_flag::dotall) != 0);
+        const bool ml = (a.regex_flags & hs_flag::multiline) != 0;
+        reference_regexes_.push_back(std::make_unique<RE2>(ml ? "(?m)" + a.pattern : a.pattern, opt));
+      }
+    }
     slot_first_.assign(p_.slots.size(), no_index);
     atom_hit_.assign(p_.atoms.size(), no_index);
     rule_mark_.assign(p_.rules.size(), 0);
@@ -118,6 +135,7 @@ class SigmaScanner final : public RuleScanner {
     if (slot_first_[slot] == no_index) touched_.push_back(slot);
     values_.push_back(Value{slot, slot_first_[slot], name, text});
     slot_first_[slot] = index;
+    if (reference_) return;
     const Slot& s = p_.slots[slot];
     MatchContext cx{this, nullptr, index, text.size(), true};
     if (s.literals.database) {
@@ -165,6 +183,14 @@ class SigmaScanner final : public RuleScanner {
       if (it == p_.slot_by_name.end()) continue;
       add_value(it->second, f.name, f.value);
     }
+    if (reference_) {
+      for (std::uint32_t r = 0; r < p_.rules.size(); ++r) {
+        if (!rule_mark_[r]) {
+          rule_mark_[r] = 1;
+          candidates_.push_back(r);
+        }
+      }
+    }
     for (auto r : p_.always_rules) {
       if (!rule_mark_[r]) {
         rule_mark_[r] = 1;
@@ -177,7 +203,7 @@ class SigmaScanner final : public RuleScanner {
       Detection d;
       d.event_index = index;
       d.rule_index = r;
-      collect_matched(rule, d.matched);
+      if (!reference_) collect_matched(rule, d.matched);
       out.push_back(std::move(d));
     }
   }
@@ -206,9 +232,41 @@ class SigmaScanner final : public RuleScanner {
     return false;
   }
 
+  /// The reference matcher for one atom: what Hyperscan plus the callback's checks decide.
+  bool reference_atom(std::uint32_t atom, std::uint32_t slot) const {
+    const Atom& a = p_.atoms[atom];
+    return any_value(slot, [&](std::string_view t) {
+      if (!a.literal) {
+        const RE2& re = *reference_regexes_[atom];
+        return RE2::PartialMatch(re2::StringPiece(t.data(), t.size()), re);
+      }
+      const std::string_view lit = a.pattern;
+      if (lit.size() > t.size()) return false;
+      auto eq = [&](std::string_view x) { return a.caseless ? equal_fold(x, lit) : x == lit; };
+      switch (a.mode) {
+        case LiteralMode::equals: return eq(t);
+        case LiteralMode::prefix: return eq(t.substr(0, lit.size()));
+        case LiteralMode::suffix: return eq(t.substr(t.size() - lit.size()));
+        case LiteralMode::contains:
+          for (std::size_t i = 0; i + lit.size() <= t.size(); ++i)
+            if (eq(t.substr(i, lit.size()))) return true;
+          return false;
+      }
+      return false;
+    });
+  }
+
   bool eval_leaf(const Leaf& l) const {
     switch (l.kind) {
       case LeafKind::atom:
+        if (reference_) {
+          if (!reference_atom(l.atom, l.slot)) return false;
+          if (!p_.atoms[l.atom].prefilter) return true;
+          const RE2& re = *p_.regexes[l.re2];
+          return any_value(l.slot, [&](std::string_view t) {
+            return RE2::PartialMatch(re2::StringPiece(t.data(), t.size()), re);
+          });
+        }
         if (atom_hit_[l.atom] == no_index) return false;
         if (!p_.atoms[l.atom].prefilter) return true;
         [[fallthrough]];
@@ -298,6 +356,8 @@ class SigmaScanner final : public RuleScanner {
   std::vector<std::uint32_t> candidates_;
   std::uint64_t scan_errors_ = 0;
   char name_buffer_[256];
+  bool reference_ = false;
+  std::vector<std::unique_ptr<RE2>> reference_regexes_;
 };
 
 }  // namespace
@@ -310,3 +370,13 @@ std::unique_ptr<RuleScanner> SigmaRuleSet::make_scanner() const {
 }
 
 }  // namespace sluice::rules::detail
+
+namespace sluice::rules {
+
+std::unique_ptr<RuleScanner> make_reference_scanner(const std::shared_ptr<const RuleSet>& set) {
+  auto sigma = std::dynamic_pointer_cast<const detail::SigmaRuleSet>(set);
+  SLUICE_ASSERT(sigma != nullptr, "make_reference_scanner needs a rule set from load_sigma");
+  return std::make_unique<detail::SigmaScanner>(sigma, detail::HsScratch{}, true);
+}
+
+}  // namespace sluice::rules

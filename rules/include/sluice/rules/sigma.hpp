@@ -73,6 +73,13 @@ sluice::Result<std::shared_ptr<const sluice::RuleSet>> load_sigma_text(std::stri
                                                                         const SigmaOptions& options,
                                                                         LoadReport& report);
 
+/// A scanner for differential tests: evaluates every rule of `set` on every event and matches
+/// atoms with a plain matcher (ASCII case folding, RE2) instead of Hyperscan, so its detections
+/// must equal those of `set->make_scanner()`. `set` must come from `load_sigma` or
+/// `load_sigma_text`. Slow and allocating; not for the data path.
+std::unique_ptr<sluice::RuleScanner> make_reference_scanner(
+    const std::shared_ptr<const sluice::RuleSet>& set);
+
 /// The shipped mapping file as `load_sigma` finds it when `mapping_path` is empty.
 std::string default_mapping_path();
 
