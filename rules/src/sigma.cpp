@@ -111,6 +111,8 @@ Result<std::shared_ptr<const RuleSet>> build(const std::vector<Source>& sources,
     }
   }
 
+  report.parse_ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   std::map<std::string, std::vector<const SigmaFilter*>> filters_by_rule;
   for (const auto& f : filters)
     for (const auto& r : f.rules) filters_by_rule[r].push_back(&f);
@@ -151,6 +153,9 @@ Result<std::shared_ptr<const RuleSet>> build(const std::vector<Source>& sources,
   report.regex_fallbacks = lowerer.regex_fallbacks();
   if (auto r = finalize_program(*program); !r) return r.error();
   report.loaded = program->rules.size();
+  report.always_evaluated = program->always_rules.size();
+  for (const auto& slot : program->slots)
+    report.atoms += slot.literals.atoms.size() + slot.regexes.atoms.size();
   report.compile_ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   std::shared_ptr<const RuleSet> set = std::make_shared<SigmaRuleSet>(std::move(program));

@@ -45,8 +45,10 @@ int check(const rules::SigmaOptions& options, bool quiet) {
     std::printf("error    %s  %s  [%s] %s\n", d.path.c_str(), d.rule_id.empty() ? "-" : d.rule_id.c_str(),
                 d.reason.c_str(), d.message.c_str());
   }
-  std::printf("loaded   %zu rules in %.0f ms (%zu regexes through RE2)\n", report.loaded,
-              report.compile_ms, report.regex_fallbacks);
+  std::printf("loaded   %zu rules in %.0f ms (YAML %.0f ms; %zu Hyperscan patterns, %zu regexes through RE2, "
+              "%zu rules evaluated on every event)\n",
+              report.loaded, report.compile_ms, report.parse_ms, report.atoms, report.regex_fallbacks,
+              report.always_evaluated);
   std::printf("skipped  %zu\n", report.skipped.size());
   for (const auto& [reason, n] : skipped) std::printf("  %6zu  %s\n", n, reason.c_str());
   std::printf("errors   %zu\n", report.errors.size());

@@ -56,8 +56,15 @@ struct LoadReport {
   /// Regexes that Hyperscan rejected and that run through RE2 instead (prefiltered by Hyperscan
   /// where it accepts `HS_FLAG_PREFILTER`, else evaluated directly).
   std::size_t regex_fallbacks = 0;
+  /// Rules evaluated on every event because they can match without any of their atoms firing
+  /// (pure negations, `null`, `exists`, comparisons); all others run only when an atom fires.
+  std::size_t always_evaluated = 0;
+  /// Distinct Hyperscan patterns (atoms) over all fields.
+  std::size_t atoms = 0;
   /// Wall time of parsing plus compiling, in milliseconds.
   double compile_ms = 0;
+  /// The part of `compile_ms` spent reading and parsing YAML.
+  double parse_ms = 0;
 };
 
 /// Loads, validates and compiles the rules named by `options`. Diagnostics go to `report`. Fails
