@@ -17,43 +17,58 @@ Program::~Program() = default;
 
 namespace {
 
-enum class Tri : std::uint8_t { f, u, t };
+/// A set of atoms at least one of which fires whenever a (sub)expression is true, and an estimate
+/// of how often that happens; `valid == false` when the expression can be true with no atom
+/// firing (a negation, `exists`, a comparison, ...).
+struct TriggerSet {
+  bool valid = false;
+  double cost = 0;
+  std::vector<std::uint32_t> atoms;
+};
 
-/// Three-valued evaluation with every positive atom of the body false and everything else
-/// unknown: `f` means the rule can only match when one of its positive atoms fires.
-Tri analyse(const Program& p, std::uint32_t n) {
+/// Cheap estimate of how often an atom fires on real events: short patterns and patterns many
+/// rules share (`\cmd.exe`, `powershell`) are common; long, specific ones are rare.
+double atom_cost(const Program& p, std::uint32_t atom, const std::vector<std::uint32_t>& users) {
+  const Atom& a = p.atoms[atom];
+  double len = static_cast<double>(a.pattern.size());
+  if (!a.literal) len = len / 2;  // regex text is longer than what it needs to match
+  if (a.literal && a.mode == LiteralMode::equals) len += 4;  // whole-value matches are selective
+  return (1.0 + users[atom]) / (1.0 + len);
+}
+
+/// The cheapest trigger set of node `n`: an AND needs only one of its children to have fired (it
+/// can only be true when all are), an OR needs all of them.
+TriggerSet triggers(const Program& p, std::uint32_t n, const std::vector<std::uint32_t>& users) {
   const Node& node = p.nodes[n];
   switch (node.kind) {
-    case Node::Kind::true_: return Tri::t;
-    case Node::Kind::false_: return Tri::f;
+    case Node::Kind::false_: return TriggerSet{true, 0, {}};
+    case Node::Kind::true_:
+    case Node::Kind::not_: return {};
     case Node::Kind::leaf: {
       const Leaf& l = p.leaves[node.first];
-      return l.kind == LeafKind::atom && l.positive && !l.context ? Tri::f : Tri::u;
-    }
-    case Node::Kind::not_: {
-      const Tri x = analyse(p, p.children[node.first]);
-      return x == Tri::f ? Tri::t : x == Tri::t ? Tri::f : Tri::u;
+      if (l.kind != LeafKind::atom || !l.positive || l.context) return {};
+      return TriggerSet{true, atom_cost(p, l.atom, users), {l.atom}};
     }
     case Node::Kind::and_: {
-      Tri r = Tri::t;
+      TriggerSet best;
       for (std::uint32_t i = 0; i < node.count; ++i) {
-        const Tri x = analyse(p, p.children[node.first + i]);
-        if (x == Tri::f) return Tri::f;
-        if (x == Tri::u) r = Tri::u;
+        TriggerSet t = triggers(p, p.children[node.first + i], users);
+        if (t.valid && (!best.valid || t.cost < best.cost)) best = std::move(t);
       }
-      return r;
+      return best;
     }
     case Node::Kind::or_: {
-      Tri r = Tri::f;
+      TriggerSet all{true, 0, {}};
       for (std::uint32_t i = 0; i < node.count; ++i) {
-        const Tri x = analyse(p, p.children[node.first + i]);
-        if (x == Tri::t) return Tri::t;
-        if (x == Tri::u) r = Tri::u;
+        TriggerSet t = triggers(p, p.children[node.first + i], users);
+        if (!t.valid) return {};
+        all.cost += t.cost;
+        all.atoms.insert(all.atoms.end(), t.atoms.begin(), t.atoms.end());
       }
-      return r;
+      return all;
     }
   }
-  return Tri::u;
+  return {};
 }
 
 }  // namespace
@@ -111,21 +126,22 @@ Result<void> finalize_program(Program& p) {
     if (auto r = p.prototype_scratch.reserve_for(slot.regexes.database); !r) return r.error();
   }
 
-  // Triggers.
+  // Triggers: each rule is evaluated only when an atom of its cheapest trigger set fired; a rule
+  // without one (it can match with no atom firing) is evaluated on every event.
+  std::vector<std::uint32_t> users(p.atoms.size(), 0);
+  for (const auto& r : p.rules)
+    for (std::uint32_t i = r.leaf_begin; i < r.leaf_end; ++i)
+      if (p.leaves[i].kind == LeafKind::atom && !p.leaves[i].context) ++users[p.leaves[i].atom];
   std::vector<std::vector<std::uint32_t>> by_atom(p.atoms.size());
   for (std::uint32_t ri = 0; ri < p.rules.size(); ++ri) {
-    const CompiledRule& r = p.rules[ri];
-    if (analyse(p, r.body_root) != Tri::f) {
+    TriggerSet t = triggers(p, p.rules[ri].body_root, users);
+    if (!t.valid) {
       p.always_rules.push_back(ri);
       continue;
     }
-    for (std::uint32_t i = r.leaf_begin; i < r.leaf_end; ++i) {
-      const Leaf& l = p.leaves[i];
-      if (l.kind == LeafKind::atom && l.positive && !l.context) {
-        auto& v = by_atom[l.atom];
-        if (v.empty() || v.back() != ri) v.push_back(ri);
-      }
-    }
+    std::sort(t.atoms.begin(), t.atoms.end());
+    t.atoms.erase(std::unique(t.atoms.begin(), t.atoms.end()), t.atoms.end());
+    for (auto a : t.atoms) by_atom[a].push_back(ri);
   }
   p.trigger_begin.assign(p.atoms.size() + 1, 0);
   for (std::uint32_t a = 0; a < p.atoms.size(); ++a) {
