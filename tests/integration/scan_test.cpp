@@ -72,13 +72,16 @@ TEST(Scan, SyslogFieldsFromLinuxAuthLines) {
   auto r = scan({path.string()});
   ASSERT_EQ(r.status, 0);
   ASSERT_FALSE(r.lines.empty());
-  // Line 1: "Jun 14 15:16:01 combo sshd(pam_unix)[19939]: check pass; user unknown"
+  // Line 1: "Jun 14 15:16:01 combo sshd(pam_unix)[19939]: authentication failure; logname= uid=0
+  // euid=0 tty=NODEVssh ruser= rhost=218.188.2.4"
   simdjson::dom::parser parser;
   auto doc = parser.parse(r.lines[0]);
   ASSERT_EQ(doc.error(), simdjson::SUCCESS);
   EXPECT_EQ(std::string_view(doc["host.name"]), "combo");
   EXPECT_EQ(int64_t(doc["process.pid"]), 19939);
-  EXPECT_EQ(std::string_view(doc["message"]), "check pass; user unknown");
+  EXPECT_EQ(std::string_view(doc["message"]),
+            "authentication failure; logname= uid=0 euid=0 tty=NODEVssh ruser= rhost=218.188.2.4");
+  EXPECT_EQ(std::string_view(doc["sluice.fields"]["rhost"]), "218.188.2.4");
 }
 
 TEST(Scan, HostileInputIsKeptAndCounted) {

@@ -140,9 +140,7 @@ TEST(Config, MissingFileIsAnError) {
 
 TEST(Config, ShippedConfigurationsLoad) {
   for (const char* name : {"config/sluice.toml", "config/demo.toml"}) {
-    auto path = std::filesystem::path(
-                    std::getenv("SLUICE_SOURCE_DIR") ? std::getenv("SLUICE_SOURCE_DIR") : ".") /
-                name;
+    auto path = test::source_dir() / name;
     auto c = load_config(path.string());
     EXPECT_TRUE(c.has_value()) << name << ": " << (c ? "" : c.error().message);
   }
