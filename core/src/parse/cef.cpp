@@ -52,12 +52,14 @@ bool has_backslash(std::string_view s) {
 /// Milliseconds since the epoch (`rt=1516273673000`) as nanoseconds; false for anything else
 /// (the guide also allows `MMM dd yyyy HH:mm:ss`, which we leave to the field).
 bool epoch_millis(std::string_view text, std::int64_t& ns) {
-  if (text.empty() || text.size() > 15) return false;
+  // Up to 9e12 ms (the year 2255) fits in int64 nanoseconds.
+  if (text.empty() || text.size() > 13) return false;
   std::int64_t v = 0;
   for (char c : text) {
     if (!detail::is_digit(c)) return false;
     v = v * 10 + (c - '0');
   }
+  if (v >= 9'000'000'000'000) return false;
   ns = v * 1'000'000;
   return true;
 }

@@ -65,7 +65,7 @@ HeaderSlot header_slot(std::string_view name) {
   return HeaderSlot::none;
 }
 
-/// Seconds since the epoch with an optional fraction (`1521911747.733658`); values above 1e11
+/// Seconds since the epoch with an optional fraction (`1521911747.733658`); values from 1e11
 /// are taken as milliseconds (JavaScript `Date.now()`).
 bool epoch_number(std::string_view text, std::int64_t& ns) {
   std::size_t i = 0;
@@ -91,12 +91,48 @@ bool epoch_number(std::string_view text, std::int64_t& ns) {
       frac *= 10;
   }
   if (i != text.size()) return false;
-  if (whole > 100'000'000'000) {
+  // Bounds keep the result inside int64 nanoseconds (until 2255); the gap between them is
+  // ambiguous (seconds in the year 2255+ or milliseconds in 1973) and rejected.
+  if (whole < 9'000'000'000) {
+    ns = whole * ns_per_second + frac;
+  } else if (whole >= 100'000'000'000 && whole < 9'000'000'000'000) {
     ns = whole * 1'000'000 + frac / 1000;
   } else {
-    ns = whole * ns_per_second + frac;
+    return false;
   }
   return true;
+}
+
+/// True when `text` is a JSON number (RFC 8259 section 6). On-Demand does not check a number it
+/// is not asked to convert, and we keep numbers as text, so big and out-of-range ones stay valid.
+bool json_number(std::string_view text) {
+  std::size_t i = 0;
+  const std::size_t n = text.size();
+  if (i < n && text[i] == '-') ++i;
+  if (i >= n) return false;
+  if (text[i] == '0') {
+    ++i;
+  } else if (text[i] >= '1' && text[i] <= '9') {
+    while (i < n && detail::is_digit(text[i]))
+      ++i;
+  } else {
+    return false;
+  }
+  if (i < n && text[i] == '.') {
+    const std::size_t begin = ++i;
+    while (i < n && detail::is_digit(text[i]))
+      ++i;
+    if (i == begin) return false;
+  }
+  if (i < n && (text[i] == 'e' || text[i] == 'E')) {
+    ++i;
+    if (i < n && (text[i] == '+' || text[i] == '-')) ++i;
+    const std::size_t begin = i;
+    while (i < n && detail::is_digit(text[i]))
+      ++i;
+    if (i == begin) return false;
+  }
+  return i == n;
 }
 
 struct Flattener {
@@ -239,7 +275,9 @@ struct Flattener {
         return true;
       }
       case od::json_type::number: {
-        emit(name, detail::trim_right(v.raw_json_token()), false);
+        const std::string_view token = detail::trim_right(v.raw_json_token());
+        if (!json_number(token)) return fail(UnparsedReason::bad_json);
+        emit(name, token, false);
         return true;
       }
       case od::json_type::boolean: {

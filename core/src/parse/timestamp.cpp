@@ -11,6 +11,12 @@ using detail::is_digit;
 
 constexpr std::int64_t ns_per_minute = 60 * ns_per_second;
 
+/// Years whose every instant fits in int64 nanoseconds (1677-09-21 to 2262-04-11), with a day's
+/// margin for zone offsets. Anything outside is rejected as a malformed timestamp, not wrapped.
+constexpr bool representable_year(std::int64_t year) {
+  return year >= 1678 && year <= 2261;
+}
+
 /// Month number (1..12) of an English three-letter abbreviation, case as written by syslogd
 /// (`Jan`), also all upper or lower case; 0 when unknown.
 unsigned month_number(const char* p) {
@@ -86,6 +92,10 @@ std::int64_t infer_year(unsigned month, unsigned day, std::int64_t seconds_of_da
   const std::int64_t receive_day =
       receive_time_ns >= 0 ? receive_time_ns / ns_per_day : (receive_time_ns + 1) / ns_per_day - 1;
   const std::int64_t year = civil_from_days(receive_day).year;
+  // A receive time at the edge of the int64 range (never a real clock) gets a clamped year, so
+  // the arithmetic below cannot overflow.
+  if (!representable_year(year - 1) || !representable_year(year + 1))
+    return year < 1678 ? 1678 : 2261;
   const std::int64_t limit = receive_time_ns + max_future_days * ns_per_day;
   for (std::int64_t y = year + 1; y > year - 1; --y) {
     const std::int64_t t = days_from_civil(y, month, day) * ns_per_day +
@@ -106,7 +116,7 @@ std::size_t scan_rfc3339(std::string_view text, std::int32_t default_tz_offset_m
   if (!digits(text.data(), 4, y) || !digits(text.data() + 5, 2, mo) ||
       !digits(text.data() + 8, 2, d))
     return 0;
-  if (mo < 1 || mo > 12 || d < 1 || d > 31) return 0;
+  if (mo < 1 || mo > 12 || d < 1 || d > 31 || !representable_year(y)) return 0;
   const std::int64_t sod = scan_clock(text, 11);
   if (sod < 0) return 0;
   std::size_t pos = 19;
@@ -167,6 +177,7 @@ std::size_t scan_bsd_timestamp(std::string_view text, std::int64_t receive_time_
   std::int64_t year = -1;
   unsigned y = 0;
   if (pos + 5 <= text.size() && text[pos + 4] == ' ' && digits(text.data() + pos, 4, y)) {
+    if (!representable_year(y)) return 0;
     year = y;
     pos += 5;
   }

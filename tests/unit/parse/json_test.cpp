@@ -56,6 +56,13 @@ TEST(parse_json, HeaderFields) {
 
   e = h.parse(R"({"time":"2026-01-02 03:04:05","msg":"m"})");
   EXPECT_EQ(e.event_time_ns, at(2026, 1, 2, 3, 4, 5));
+
+  e = h.parse(R"({"ts":1516273673000})");
+  EXPECT_EQ(e.event_time_ns, 1516273673000LL * 1'000'000);
+  // Out of int64 nanoseconds (found by fuzzing): not a time, the field stays.
+  e = h.parse(R"({"ts":9999999999999})");
+  EXPECT_NE(e.flags & event_flag_time_from_receive, 0);
+  EXPECT_EQ(e.field("ts"), "9999999999999");
 }
 
 TEST(parse_json, StringEscapes) {
@@ -92,7 +99,8 @@ TEST(parse_json, DepthLimit) {
 TEST(parse_json, Invalid) {
   Harness h;
   for (const char* line : {"{", "{\"a\":}", "{\"a\":1} trailing", "{\"a\":1}{\"b\":2}", "{\"a\" 1}",
-                           "{\"a\":tru}", "{\"a\":\"\xff\"}", "{'a':1}"}) {
+                           "{\"a\":tru}", "{\"a\":\"\xff\"}", "{'a':1}", "{\"host\":2\"=,\"}",
+                           "{\"a\":01}", "{\"a\":1.}", "{\"a\":-}", "{\"a\":1e}"}) {
     const Event e = h.parse(line);
     EXPECT_EQ(e.status, ParseStatus::unparsed) << line;
     EXPECT_EQ(e.reason, UnparsedReason::bad_json) << line;
@@ -103,6 +111,16 @@ TEST(parse_json, Invalid) {
   Harness explicit_json(c);
   EXPECT_EQ(explicit_json.parse("[1,2]").reason, UnparsedReason::bad_json);
   EXPECT_EQ(explicit_json.parse("plain text").reason, UnparsedReason::bad_json);
+}
+
+TEST(parse_json, NumbersKeepTheirText) {
+  Harness h;
+  const Event e = h.parse(R"({"big":123456789012345678901234567890,"e":-1.5E+999,"z":0,"f":0.25})");
+  ASSERT_EQ(e.status, ParseStatus::parsed);
+  EXPECT_EQ(e.field("big"), "123456789012345678901234567890");
+  EXPECT_EQ(e.field("e"), "-1.5E+999");
+  EXPECT_EQ(e.field("z"), "0");
+  EXPECT_EQ(e.field("f"), "0.25");
 }
 
 TEST(parse_json, ManyFieldsAreCapped) {

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
+
 namespace sluice {
 namespace {
 
@@ -51,6 +53,11 @@ TEST(parse_timestamp, Rfc3339Forms) {
   EXPECT_EQ(scan_rfc3339("2026-01-01T24:00:00Z", 0, false, t), 0u);
   EXPECT_EQ(scan_rfc3339("2026-01-01T10:00", 0, false, t), 0u);
   EXPECT_EQ(scan_rfc3339("", 0, false, t), 0u);
+  // Outside int64 nanoseconds (found by fuzzing: signed overflow).
+  EXPECT_EQ(scan_rfc3339("0000-01-01T00:00:00-23:59", 0, false, t), 0u);
+  EXPECT_EQ(scan_rfc3339("3201-01-01T00:00:00Z", 0, false, t), 0u);
+  EXPECT_EQ(scan_rfc3339("1678-01-01T00:00:00Z", 0, false, t), 20u);
+  EXPECT_EQ(scan_rfc3339("2261-12-31T23:59:59-23:59", 0, false, t), 25u);
 }
 
 TEST(parse_timestamp, BsdForms) {
@@ -72,6 +79,10 @@ TEST(parse_timestamp, BsdForms) {
   EXPECT_EQ(scan_bsd_timestamp("Foo  3 01:00:00", receive, 0, t), 0u);
   EXPECT_EQ(scan_bsd_timestamp("Jun 14 15:16", receive, 0, t), 0u);
   EXPECT_EQ(scan_bsd_timestamp("Jun 32 15:16:01", receive, 0, t), 0u);
+  EXPECT_EQ(scan_bsd_timestamp("Jan 18 9999 11:07:53", receive, 0, t), 0u);
+  // A receive time at the edge of the int64 range must not overflow.
+  EXPECT_NE(scan_bsd_timestamp("Jun 14 15:16:01", INT64_MAX, 0, t), 0u);
+  EXPECT_NE(scan_bsd_timestamp("Jun 14 15:16:01", INT64_MIN, 0, t), 0u);
 }
 
 TEST(parse_timestamp, YearRolloverDecemberReceivedInJanuary) {

@@ -18,6 +18,8 @@
 
 namespace sluice {
 
+/// Fixed-capacity field collector, one per `Parser` (8 KiB, so keep it off small stacks). Not
+/// thread-safe; never allocates except in `commit`, and then only from the arena.
 class FieldScratch {
  public:
   /// Most fields one event can carry. 256 covers every real JSON and CEF record in the test

@@ -31,6 +31,8 @@
 
 namespace sluice {
 
+/// Reusable JSON-lines parser (simdjson On-Demand behind a pointer, so this header does not
+/// pull in simdjson). Construction allocates simdjson's buffers lazily, on first use.
 class JsonParser {
  public:
   JsonParser();

@@ -13,7 +13,9 @@
 
 namespace sluice {
 
+/// Nanoseconds in a second, the unit of every `Event` time.
 inline constexpr std::int64_t ns_per_second = 1'000'000'000;
+/// Nanoseconds in a day (no leap seconds, as in Unix time).
 inline constexpr std::int64_t ns_per_day = 86'400 * ns_per_second;
 
 /// Days since 1970-01-01 of the proleptic Gregorian date `y-m-d` (Howard Hinnant's
@@ -55,7 +57,8 @@ struct ParsedTime {
 };
 
 /// Scans an RFC 3339 timestamp (RFC 5424 section 6.2.3, RFC 3339 section 5.6) at the start of
-/// `text`: `YYYY-MM-DDThh:mm:ss[.f{1,9}][Z|+hh:mm|-hh:mm]`. Lenient where senders are: `t` and
+/// `text`. Years outside 1678..2261 (beyond int64 nanoseconds) are rejected. Format:
+/// `YYYY-MM-DDThh:mm:ss[.f{1,9}][Z|+hh:mm|-hh:mm]`. Lenient where senders are: `t` and
 /// `z` in lower case, `,` as decimal mark, more than 9 fraction digits (the rest is ignored),
 /// `+hhmm` without a colon, and, when `allow_space` is set, a space instead of `T`. Without a
 /// zone the time is local at `default_tz_offset_minutes`. Returns the bytes consumed, 0 when
