@@ -4,7 +4,14 @@
 /// that let the scanner evaluate only rules whose atoms fired.
 #include <re2/re2.h>
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
 
 #include "sigma_rule_set.hpp"
 
@@ -71,6 +78,67 @@ TriggerSet triggers(const Program& p, std::uint32_t n, const std::vector<std::ui
   return {};
 }
 
+/// Serialized databases for instant restart: with `SLUICE_RULES_CACHE` set to a folder, each
+/// slot database is stored there under a hash of everything that defines it (Hyperscan version,
+/// kind, patterns, flags) and loaded instead of compiled next time. A cache file that does not
+/// load (other CPU, other Hyperscan, damaged) is ignored and rewritten.
+class DatabaseCache {
+ public:
+  DatabaseCache() {
+    if (const char* dir = std::getenv("SLUICE_RULES_CACHE"); dir && *dir) dir_ = dir;
+  }
+  bool enabled() const { return !dir_.empty(); }
+
+  static std::string key(char kind, const std::vector<std::string>& patterns,
+                         const std::vector<unsigned>& flags) {
+    std::uint64_t h = 1469598103934665603ull;  // FNV-1a 64
+    auto mix = [&](const void* data, std::size_t n) {
+      const auto* b = static_cast<const unsigned char*>(data);
+      for (std::size_t i = 0; i < n; ++i) h = (h ^ b[i]) * 1099511628211ull;
+    };
+    const std::string version = hs_version_string();
+    mix(version.data(), version.size());
+    mix(&kind, 1);
+    for (std::size_t i = 0; i < patterns.size(); ++i) {
+      const std::uint64_t n = patterns[i].size();
+      mix(&n, sizeof n);
+      mix(patterns[i].data(), patterns[i].size());
+      mix(&flags[i], sizeof flags[i]);
+    }
+    char name[32];
+    std::snprintf(name, sizeof name, "%016llx.hsdb", static_cast<unsigned long long>(h));
+    return name;
+  }
+
+  bool load(const std::string& key, HsDatabase& db) const {
+    std::ifstream in(dir_ + "/" + key, std::ios::binary);
+    if (!in) return false;
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return hs_deserialize(ss.str(), db);
+  }
+
+  void store(const std::string& key, const HsDatabase& db) const {
+    std::string bytes;
+    if (!hs_serialize(db, bytes)) return;
+    std::error_code ec;
+    std::filesystem::create_directories(dir_, ec);
+    // Write then rename, so a concurrent reader never sees half a database.
+    const std::string tmp = dir_ + "/" + key + ".tmp" + std::to_string(::getpid());
+    {
+      std::ofstream out(tmp, std::ios::binary);
+      if (!out) return;
+      out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+      if (!out) return;
+    }
+    std::filesystem::rename(tmp, dir_ + "/" + key, ec);
+    if (ec) std::filesystem::remove(tmp, ec);
+  }
+
+ private:
+  std::string dir_;
+};
+
 }  // namespace
 
 Result<void> finalize_program(Program& p) {
@@ -85,6 +153,7 @@ Result<void> finalize_program(Program& p) {
     if (!used[a]) continue;
     (p.atoms[a].literal ? lit_atoms : re_atoms)[p.atoms[a].slot].push_back(a);
   }
+  const DatabaseCache cache;
   for (std::uint32_t s = 0; s < p.slots.size(); ++s) {
     Slot& slot = p.slots[s];
     if (!lit_atoms[s].empty()) {
@@ -103,10 +172,16 @@ Result<void> finalize_program(Program& p) {
         slot.literals.lengths.push_back(static_cast<std::uint32_t>(atom.pattern.size()));
       }
       HsCompileFailure failure;
-      if (!hs_compile_literals(pats, flags, slot.literals.database, failure))
+      const std::string key = cache.enabled() ? DatabaseCache::key('L', pats, flags) : std::string{};
+      if (cache.enabled() && cache.load(key, slot.literals.database)) {
+        // loaded from the cache
+      } else if (!hs_compile_literals(pats, flags, slot.literals.database, failure)) {
         return Error{"Hyperscan rejected literal '" +
                      (failure.expression >= 0 ? pats[failure.expression] : std::string{}) +
                      "' for field '" + slot.name + "': " + failure.message};
+      } else if (cache.enabled()) {
+        cache.store(key, slot.literals.database);
+      }
     }
     if (!re_atoms[s].empty()) {
       std::vector<std::string> pats;
@@ -117,10 +192,16 @@ Result<void> finalize_program(Program& p) {
         slot.regexes.atoms.push_back(a);
       }
       HsCompileFailure failure;
-      if (!hs_compile_regexes(pats, flags, slot.regexes.database, failure))
+      const std::string key = cache.enabled() ? DatabaseCache::key('R', pats, flags) : std::string{};
+      if (cache.enabled() && cache.load(key, slot.regexes.database)) {
+        // loaded from the cache
+      } else if (!hs_compile_regexes(pats, flags, slot.regexes.database, failure)) {
         return Error{"Hyperscan rejected regex '" +
                      (failure.expression >= 0 ? pats[failure.expression] : std::string{}) +
                      "' for field '" + slot.name + "': " + failure.message};
+      } else if (cache.enabled()) {
+        cache.store(key, slot.regexes.database);
+      }
     }
     if (auto r = p.prototype_scratch.reserve_for(slot.literals.database); !r) return r.error();
     if (auto r = p.prototype_scratch.reserve_for(slot.regexes.database); !r) return r.error();

@@ -4,6 +4,8 @@
 
 #include <hs/hs.h>
 
+#include <cstdlib>
+
 namespace sluice::rules::detail {
 
 namespace hs_flag {
@@ -128,6 +130,24 @@ bool hs_accepts(const std::string& pattern, unsigned flags, std::string& message
   hs_free_database(db);
   return true;
 }
+
+bool hs_serialize(const HsDatabase& db, std::string& out) {
+  char* bytes = nullptr;
+  std::size_t length = 0;
+  if (hs_serialize_database(db.get(), &bytes, &length) != HS_SUCCESS) return false;
+  out.assign(bytes, length);
+  std::free(bytes);  // hs_serialize_database allocates with the misc allocator, malloc by default
+  return true;
+}
+
+bool hs_deserialize(std::string_view bytes, HsDatabase& out) {
+  hs_database_t* db = nullptr;
+  if (hs_deserialize_database(bytes.data(), bytes.size(), &db) != HS_SUCCESS) return false;
+  out = HsDatabase(db);
+  return true;
+}
+
+const char* hs_version_string() { return hs_version(); }
 
 bool hs_scan_block(const HsDatabase& db, std::string_view data, HsScratch& scratch,
                    HsMatchFn on_match, void* context) {

@@ -71,6 +71,16 @@ bool hs_compile_regexes(const std::vector<std::string>& patterns,
 /// True when Hyperscan compiles `pattern` with `flags` on its own; `message` says why not.
 bool hs_accepts(const std::string& pattern, unsigned flags, std::string& message);
 
+/// Serializes `db` (hs_serialize_database) into `out`; false on failure.
+bool hs_serialize(const HsDatabase& db, std::string& out);
+
+/// Rebuilds a database from `bytes` (hs_deserialize_database); false when the bytes are not a
+/// database this Hyperscan build and CPU can run (then compile instead).
+bool hs_deserialize(std::string_view bytes, HsDatabase& out);
+
+/// Hyperscan's version string (hs_version), part of database cache keys.
+const char* hs_version_string();
+
 /// Called for each match; return true to stop scanning.
 using HsMatchFn = int (*)(unsigned id, unsigned long long from, unsigned long long to,
                           unsigned flags, void* context);

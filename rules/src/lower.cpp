@@ -300,12 +300,16 @@ std::uint32_t Lowerer::make_op(Node::Kind kind, const std::vector<std::uint32_t>
 
 std::uint32_t Lowerer::regex_leaf(const std::string& pattern, unsigned hs_flags, bool caseless,
                                   bool multiline, bool dotall, std::uint32_t slot_id,
-                                  Context& cx, bool neg) {
+                                  Context& cx, bool neg, bool generated) {
   const std::string key = std::to_string(hs_flags) + '\x01' + pattern;
   int verdict;
   std::string hs_message;
   if (auto it = regex_verdicts_.find(key); it != regex_verdicts_.end()) {
     verdict = it->second;
+  } else if (generated) {
+    // Wildcard strings become escaped bytes, `.*`, `.` and anchors: Hyperscan always accepts
+    // those, so the per-pattern trial compile (the dominant cost of lowering) is skipped.
+    verdict = 0;
   } else {
     verdict = 0;
     if (!hs_accepts(pattern, hs_flags, hs_message)) {
@@ -589,7 +593,7 @@ std::uint32_t Lowerer::lower_item(const DetectionItem& item, Context& cx, bool n
           if (!trail) re += "\\z";
           unsigned flags = hs_flag::singlematch | hs_flag::dotall;
           if (!cased) flags |= hs_flag::caseless;
-          return regex_leaf(re, flags, !cased, false, true, s, cx, inner_neg);
+          return regex_leaf(re, flags, !cased, false, true, s, cx, inner_neg, true);
         }));
       }
     }

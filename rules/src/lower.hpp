@@ -39,7 +39,8 @@ class Lowerer {
   std::uint32_t make_op(Node::Kind kind, const std::vector<std::uint32_t>& kids);
   std::uint32_t atom(Atom a);
   std::uint32_t regex_leaf(const std::string& pattern, unsigned hs_flags, bool caseless,
-                           bool multiline, bool dotall, std::uint32_t slot, Context& cx, bool neg);
+                           bool multiline, bool dotall, std::uint32_t slot, Context& cx, bool neg,
+                           bool generated = false);
 
   Program& p_;
   const Mapping& mapping_;

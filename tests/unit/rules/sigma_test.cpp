@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <new>
+#include <unistd.h>
 #include <set>
 
 #include "sluice/rules/rule_test.hpp"
@@ -248,6 +249,38 @@ TEST(SigmaScanner, ScanDoesNotAllocatePerEvent) {
   std::size_t matched_lists = 0;
   for (const auto& x : d) matched_lists += x.matched.empty() ? 0 : 1 + x.matched.size() * 2;
   EXPECT_LE(used, matched_lists) << d.size() << " detections";
+}
+
+}  // namespace
+
+namespace {
+
+TEST(SigmaLoader, SerializedDatabaseCacheGivesTheSameDetections) {
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("sluice-rules-cache-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  const std::string yaml =
+      "title: t\nid: c1\nlogsource: {product: test}\n"
+      "detection: {sel: {A|contains: needle, B|re: 'x[0-9]+y'}, condition: sel}\n";
+  sluice::EventBatch batch;
+  ASSERT_TRUE(sluice::rules::add_json_events(
+                  R"({"A":"a NEEDLE b","B":"x12y"} {"A":"none","B":"x12y"})", batch)
+                  .has_value());
+  std::vector<std::size_t> counts;
+  ::setenv("SLUICE_RULES_CACHE", dir.c_str(), 1);
+  for (int run = 0; run < 2; ++run) {  // the first run fills the cache, the second loads it
+    auto l = load(yaml);
+    ASSERT_EQ(l.report.loaded, 1u);
+    std::vector<sluice::Detection> d;
+    l.set->make_scanner()->scan(batch, d);
+    counts.push_back(d.size());
+  }
+  ::unsetenv("SLUICE_RULES_CACHE");
+  std::size_t files = 0;
+  for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator(dir)) ++files;
+  EXPECT_EQ(files, 2u);  // one literal and one regex database
+  EXPECT_EQ(counts, (std::vector<std::size_t>{1, 1}));
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace
