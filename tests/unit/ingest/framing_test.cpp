@@ -82,6 +82,15 @@ TEST(SyslogFramer, MixedFramingInOneStream) {
   EXPECT_EQ(out, want);
 }
 
+// After one `LEN SP <` frame the stream is known to count octets, so frames whose message
+// does not start with a PRI (JSON, PRI-less lines) are still taken by their count.
+TEST(SyslogFramer, OctetStreamStaysOctetCounted) {
+  const auto out = frame_all_ways("5 <1>ab16 {\"json\":\"value\"}3 xyz");
+  const std::vector<Out> want{
+      {"<1>ab", false, 0}, {"{\"json\":\"value\"}", false, 0}, {"xyz", false, 0}};
+  EXPECT_EQ(out, want);
+}
+
 TEST(SyslogFramer, DigitsWithoutCountAreLfRecords) {
   const auto out = frame_all_ways("404 Not Found\n12345\n2024-01-01 x\n0 <1>zero\n123");
   const std::vector<Out> want{{"404 Not Found", false, 1},
