@@ -18,7 +18,8 @@
 namespace sluice::rules::detail {
 
 Program::Program() {
-  for (auto& s : header_slots) s = no_index;
+  for (auto& s : header_slots)
+    s = no_index;
 }
 Program::~Program() = default;
 
@@ -48,9 +49,11 @@ double atom_cost(const Program& p, std::uint32_t atom, const std::vector<std::ui
 TriggerSet triggers(const Program& p, std::uint32_t n, const std::vector<std::uint32_t>& users) {
   const Node& node = p.nodes[n];
   switch (node.kind) {
-    case Node::Kind::false_: return TriggerSet{true, 0, {}};
+    case Node::Kind::false_:
+      return TriggerSet{true, 0, {}};
     case Node::Kind::true_:
-    case Node::Kind::not_: return {};
+    case Node::Kind::not_:
+      return {};
     case Node::Kind::leaf: {
       const Leaf& l = p.leaves[node.first];
       if (l.kind != LeafKind::atom || !l.positive || l.context) return {};
@@ -94,7 +97,8 @@ class DatabaseCache {
     std::uint64_t h = 1469598103934665603ull;  // FNV-1a 64
     auto mix = [&](const void* data, std::size_t n) {
       const auto* b = static_cast<const unsigned char*>(data);
-      for (std::size_t i = 0; i < n; ++i) h = (h ^ b[i]) * 1099511628211ull;
+      for (std::size_t i = 0; i < n; ++i)
+        h = (h ^ b[i]) * 1099511628211ull;
     };
     const std::string version = hs_version_string();
     mix(version.data(), version.size());
@@ -172,7 +176,8 @@ Result<void> finalize_program(Program& p) {
         slot.literals.lengths.push_back(static_cast<std::uint32_t>(atom.pattern.size()));
       }
       HsCompileFailure failure;
-      const std::string key = cache.enabled() ? DatabaseCache::key('L', pats, flags) : std::string{};
+      const std::string key =
+          cache.enabled() ? DatabaseCache::key('L', pats, flags) : std::string{};
       if (cache.enabled() && cache.load(key, slot.literals.database)) {
         // loaded from the cache
       } else if (!hs_compile_literals(pats, flags, slot.literals.database, failure)) {
@@ -192,7 +197,8 @@ Result<void> finalize_program(Program& p) {
         slot.regexes.atoms.push_back(a);
       }
       HsCompileFailure failure;
-      const std::string key = cache.enabled() ? DatabaseCache::key('R', pats, flags) : std::string{};
+      const std::string key =
+          cache.enabled() ? DatabaseCache::key('R', pats, flags) : std::string{};
       if (cache.enabled() && cache.load(key, slot.regexes.database)) {
         // loaded from the cache
       } else if (!hs_compile_regexes(pats, flags, slot.regexes.database, failure)) {
@@ -222,7 +228,8 @@ Result<void> finalize_program(Program& p) {
     }
     std::sort(t.atoms.begin(), t.atoms.end());
     t.atoms.erase(std::unique(t.atoms.begin(), t.atoms.end()), t.atoms.end());
-    for (auto a : t.atoms) by_atom[a].push_back(ri);
+    for (auto a : t.atoms)
+      by_atom[a].push_back(ri);
   }
   p.trigger_begin.assign(p.atoms.size() + 1, 0);
   for (std::uint32_t a = 0; a < p.atoms.size(); ++a) {

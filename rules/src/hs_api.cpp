@@ -47,8 +47,7 @@ HsScratch::~HsScratch() {
 Result<void> HsScratch::reserve_for(const HsDatabase& db) {
   if (!db) return {};
   const hs_error_t rc = hs_alloc_scratch(db.get(), &s_);
-  if (rc != HS_SUCCESS)
-    return Error{"hs_alloc_scratch failed (code " + std::to_string(rc) + ")"};
+  if (rc != HS_SUCCESS) return Error{"hs_alloc_scratch failed (code " + std::to_string(rc) + ")"};
   return {};
 }
 
@@ -56,8 +55,7 @@ Result<HsScratch> HsScratch::clone() const {
   HsScratch copy;
   if (!s_) return copy;
   const hs_error_t rc = hs_clone_scratch(s_, &copy.s_);
-  if (rc != HS_SUCCESS)
-    return Error{"hs_clone_scratch failed (code " + std::to_string(rc) + ")"};
+  if (rc != HS_SUCCESS) return Error{"hs_clone_scratch failed (code " + std::to_string(rc) + ")"};
   return copy;
 }
 
@@ -84,9 +82,9 @@ bool hs_compile_literals(const std::vector<std::string>& literals,
   }
   hs_database_t* db = nullptr;
   hs_compile_error_t* err = nullptr;
-  const hs_error_t rc =
-      hs_compile_lit_multi(ptrs.data(), flags.data(), ids.data(), lens.data(),
-                           static_cast<unsigned>(literals.size()), HS_MODE_BLOCK, nullptr, &db, &err);
+  const hs_error_t rc = hs_compile_lit_multi(ptrs.data(), flags.data(), ids.data(), lens.data(),
+                                             static_cast<unsigned>(literals.size()), HS_MODE_BLOCK,
+                                             nullptr, &db, &err);
   if (rc != HS_SUCCESS) {
     take_error(err, failure);
     return false;
@@ -106,9 +104,9 @@ bool hs_compile_regexes(const std::vector<std::string>& patterns,
   }
   hs_database_t* db = nullptr;
   hs_compile_error_t* err = nullptr;
-  const hs_error_t rc = hs_compile_multi(ptrs.data(), flags.data(), ids.data(),
-                                         static_cast<unsigned>(patterns.size()), HS_MODE_BLOCK,
-                                         nullptr, &db, &err);
+  const hs_error_t rc =
+      hs_compile_multi(ptrs.data(), flags.data(), ids.data(),
+                       static_cast<unsigned>(patterns.size()), HS_MODE_BLOCK, nullptr, &db, &err);
   if (rc != HS_SUCCESS) {
     take_error(err, failure);
     return false;
@@ -147,14 +145,16 @@ bool hs_deserialize(std::string_view bytes, HsDatabase& out) {
   return true;
 }
 
-const char* hs_version_string() { return hs_version(); }
+const char* hs_version_string() {
+  return hs_version();
+}
 
 bool hs_scan_block(const HsDatabase& db, std::string_view data, HsScratch& scratch,
                    HsMatchFn on_match, void* context) {
   static const char empty[1] = {0};
   const char* p = data.empty() ? empty : data.data();
-  const hs_error_t rc = hs_scan(db.get(), p, static_cast<unsigned>(data.size()), 0, scratch.get(),
-                                on_match, context);
+  const hs_error_t rc =
+      hs_scan(db.get(), p, static_cast<unsigned>(data.size()), 0, scratch.get(), on_match, context);
   return rc == HS_SUCCESS || rc == HS_SCAN_TERMINATED;
 }
 

@@ -71,7 +71,8 @@ bool has_wildcards(const Glob& g) {
 
 std::string literal_text(const Glob& g) {
   std::string s;
-  for (const auto& p : g) s += p.text;
+  for (const auto& p : g)
+    s += p.text;
   return s;
 }
 
@@ -94,8 +95,8 @@ std::string base64(const std::string& in) {
     out += t[(v >> 12) & 63];
     out += "==";
   } else if (i + 2 == in.size()) {
-    const unsigned v = (static_cast<unsigned char>(in[i]) << 16) |
-                       (static_cast<unsigned char>(in[i + 1]) << 8);
+    const unsigned v =
+        (static_cast<unsigned char>(in[i]) << 16) | (static_cast<unsigned char>(in[i + 1]) << 8);
     out += t[(v >> 18) & 63];
     out += t[(v >> 12) & 63];
     out += t[(v >> 6) & 63];
@@ -157,7 +158,9 @@ std::string utf16(const std::string& utf8, bool big_endian) {
   return out;
 }
 
-bool is_word(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }
+bool is_word(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+}
 
 /// `windash`: every `-` or `/` that starts a word (pySigma's `\B[-/]\b`) becomes each of
 /// `-`, `/`, en dash, em dash and horizontal bar (modifiers appendix, "windash").
@@ -167,7 +170,8 @@ std::vector<Glob> windash(const Glob& g, bool& too_many) {
   for (std::size_t pi = 0; pi < g.size(); ++pi) {
     const Piece& p = g[pi];
     if (p.kind != Piece::Kind::lit) {
-      for (auto& o : out) o.push_back(p);
+      for (auto& o : out)
+        o.push_back(p);
       continue;
     }
     std::string run;
@@ -195,7 +199,8 @@ std::vector<Glob> windash(const Glob& g, bool& too_many) {
         run += c;
       }
     }
-    for (auto& o : out) push_lit(o, run);
+    for (auto& o : out)
+      push_lit(o, run);
   }
   return out;
 }
@@ -291,7 +296,8 @@ std::uint32_t Lowerer::make_op(Node::Kind kind, const std::vector<std::uint32_t>
   p_.children.insert(p_.children.end(), kids.begin(), kids.end());
   const auto ni = static_cast<std::uint32_t>(p_.nodes.size());
   if (kids.empty()) {
-    p_.nodes.push_back(Node{kind == Node::Kind::and_ ? Node::Kind::true_ : Node::Kind::false_, 0, 0});
+    p_.nodes.push_back(
+        Node{kind == Node::Kind::and_ ? Node::Kind::true_ : Node::Kind::false_, 0, 0});
   } else {
     p_.nodes.push_back(Node{kind, first, static_cast<std::uint32_t>(kids.size())});
   }
@@ -299,8 +305,8 @@ std::uint32_t Lowerer::make_op(Node::Kind kind, const std::vector<std::uint32_t>
 }
 
 std::uint32_t Lowerer::regex_leaf(const std::string& pattern, unsigned hs_flags, bool caseless,
-                                  bool multiline, bool dotall, std::uint32_t slot_id,
-                                  Context& cx, bool neg, bool generated) {
+                                  bool multiline, bool dotall, std::uint32_t slot_id, Context& cx,
+                                  bool neg, bool generated) {
   const std::string key = std::to_string(hs_flags) + '\x01' + pattern;
   int verdict;
   std::string hs_message;
@@ -314,9 +320,7 @@ std::uint32_t Lowerer::regex_leaf(const std::string& pattern, unsigned hs_flags,
     verdict = 0;
     if (!hs_accepts(pattern, hs_flags, hs_message)) {
       std::string ignored;
-      verdict = hs_accepts(pattern, hs_flags | hs_flag::prefilter, ignored)
-                    ? 1
-                    : 2;
+      verdict = hs_accepts(pattern, hs_flags | hs_flag::prefilter, ignored) ? 1 : 2;
       RE2::Options opt;
       opt.set_log_errors(false);
       opt.set_case_sensitive(!caseless);
@@ -337,7 +341,9 @@ std::uint32_t Lowerer::regex_leaf(const std::string& pattern, unsigned hs_flags,
     }
     regex_verdicts_.emplace(key, verdict);
   }
-  if (verdict == 3) throw LowerProblem{"unsupported regex", "regex '" + pattern + "' is rejected by Hyperscan and RE2"};
+  if (verdict == 3)
+    throw LowerProblem{"unsupported regex",
+                       "regex '" + pattern + "' is rejected by Hyperscan and RE2"};
   Leaf leaf;
   leaf.slot = slot_id;
   if (verdict == 0) {
@@ -374,20 +380,23 @@ std::uint32_t Lowerer::lower_item(const DetectionItem& item, Context& cx, bool n
   if (item.field.empty()) {
     slots.push_back(slot(header_field_names[static_cast<int>(HeaderField::keywords)]));
   } else {
-    for (const auto& name : mapping_.map_field(*cx.logsource, item.field)) slots.push_back(slot(name));
+    for (const auto& name : mapping_.map_field(*cx.logsource, item.field))
+      slots.push_back(slot(name));
   }
   const bool cased = item.has(Modifier::cased);
   const bool neq = item.has(Modifier::neq);
   const bool inner_neg = neq ? !neg : neg;
   auto over_slots = [&](auto&& make) {
     std::vector<std::uint32_t> kids;
-    for (auto s : slots) kids.push_back(make(s));
+    for (auto s : slots)
+      kids.push_back(make(s));
     return make_op(Node::Kind::or_, kids);
   };
 
   if (item.has(Modifier::exists)) {
     std::string t = item.values[0].text;
-    for (auto& c : t) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    for (auto& c : t)
+      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     const bool want = t == "true" || t == "yes";
     auto make = [&](bool n) {
       return over_slots([&](std::uint32_t s) {
@@ -417,9 +426,12 @@ std::uint32_t Lowerer::lower_item(const DetectionItem& item, Context& cx, bool n
       const auto targets = mapping_.map_field(*cx.logsource, v.text);
       const std::uint32_t ref = slot(targets.front());
       LiteralMode mode = LiteralMode::equals;
-      if (item.has(Modifier::contains)) mode = LiteralMode::contains;
-      else if (item.has(Modifier::startswith)) mode = LiteralMode::prefix;
-      else if (item.has(Modifier::endswith)) mode = LiteralMode::suffix;
+      if (item.has(Modifier::contains))
+        mode = LiteralMode::contains;
+      else if (item.has(Modifier::startswith))
+        mode = LiteralMode::prefix;
+      else if (item.has(Modifier::endswith))
+        mode = LiteralMode::suffix;
       alts.push_back(over_slots([&](std::uint32_t s) {
         Leaf l;
         l.kind = LeafKind::fieldref;
@@ -447,7 +459,8 @@ std::uint32_t Lowerer::lower_item(const DetectionItem& item, Context& cx, bool n
     } else if (item.has(Modifier::cidr)) {
       Network net;
       if (!parse_network(v.text, net))
-        throw LowerProblem{"invalid value", "'" + item.field + "|cidr': '" + v.text + "' is not a network"};
+        throw LowerProblem{"invalid value",
+                           "'" + item.field + "|cidr': '" + v.text + "' is not a network"};
       alts.push_back(over_slots([&](std::uint32_t s) {
         Leaf l;
         l.kind = LeafKind::cidr;
@@ -475,19 +488,22 @@ std::uint32_t Lowerer::lower_item(const DetectionItem& item, Context& cx, bool n
           case Modifier::contains:
             positional = true;
             for (auto& g : globs) {
-              if (g.empty() || g.front().kind != Piece::Kind::star) g.insert(g.begin(), {Piece::Kind::star, {}});
+              if (g.empty() || g.front().kind != Piece::Kind::star)
+                g.insert(g.begin(), {Piece::Kind::star, {}});
               if (g.back().kind != Piece::Kind::star) g.push_back({Piece::Kind::star, {}});
             }
             break;
           case Modifier::startswith:
             positional = true;
             for (auto& g : globs)
-              if (g.empty() || g.back().kind != Piece::Kind::star) g.push_back({Piece::Kind::star, {}});
+              if (g.empty() || g.back().kind != Piece::Kind::star)
+                g.push_back({Piece::Kind::star, {}});
             break;
           case Modifier::endswith:
             positional = true;
             for (auto& g : globs)
-              if (g.empty() || g.front().kind != Piece::Kind::star) g.insert(g.begin(), {Piece::Kind::star, {}});
+              if (g.empty() || g.front().kind != Piece::Kind::star)
+                g.insert(g.begin(), {Piece::Kind::star, {}});
             break;
           case Modifier::base64:
           case Modifier::base64offset: {
@@ -531,9 +547,11 @@ std::uint32_t Lowerer::lower_item(const DetectionItem& item, Context& cx, bool n
               bool too_many = false;
               auto ex = windash(g, too_many);
               if (too_many)
-                throw LowerProblem{"unsupported modifier", "'" + item.field + "': |windash expands '" +
-                                                               v.text + "' to too many variants"};
-              for (auto& x : ex) next.push_back(std::move(x));
+                throw LowerProblem{
+                    "unsupported modifier",
+                    "'" + item.field + "': |windash expands '" + v.text + "' to too many variants"};
+              for (auto& x : ex)
+                next.push_back(std::move(x));
             }
             globs = std::move(next);
             break;
@@ -545,7 +563,8 @@ std::uint32_t Lowerer::lower_item(const DetectionItem& item, Context& cx, bool n
       if (item.field.empty() && !positional) {
         // Keywords search the text for the value (spec: "Keywords search").
         for (auto& g : globs) {
-          if (g.empty() || g.front().kind != Piece::Kind::star) g.insert(g.begin(), {Piece::Kind::star, {}});
+          if (g.empty() || g.front().kind != Piece::Kind::star)
+            g.insert(g.begin(), {Piece::Kind::star, {}});
           if (g.back().kind != Piece::Kind::star) g.push_back({Piece::Kind::star, {}});
         }
       }
@@ -566,10 +585,13 @@ std::uint32_t Lowerer::lower_item(const DetectionItem& item, Context& cx, bool n
           }
           const bool lead = g.front().kind == Piece::Kind::star;
           const bool trail = g.back().kind == Piece::Kind::star;
-          const std::size_t lits = std::count_if(g.begin(), g.end(), [](const Piece& p) { return p.kind == Piece::Kind::lit; });
-          const std::size_t ones = std::count_if(g.begin(), g.end(), [](const Piece& p) { return p.kind == Piece::Kind::one; });
+          const std::size_t lits = std::count_if(
+              g.begin(), g.end(), [](const Piece& p) { return p.kind == Piece::Kind::lit; });
+          const std::size_t ones = std::count_if(
+              g.begin(), g.end(), [](const Piece& p) { return p.kind == Piece::Kind::one; });
           const std::size_t stars = g.size() - lits - ones;
-          if (lits == 1 && ones == 0 && stars == static_cast<std::size_t>(lead) + static_cast<std::size_t>(trail)) {
+          if (lits == 1 && ones == 0 &&
+              stars == static_cast<std::size_t>(lead) + static_cast<std::size_t>(trail)) {
             Atom a;
             a.slot = s;
             a.literal = true;
@@ -586,9 +608,12 @@ std::uint32_t Lowerer::lower_item(const DetectionItem& item, Context& cx, bool n
           std::string re = lead ? "" : "^";
           for (std::size_t i = lead ? 1 : 0; i < g.size() - (trail ? 1 : 0); ++i) {
             const auto& piece = g[i];
-            if (piece.kind == Piece::Kind::lit) re += regex_escape(piece.text);
-            else if (piece.kind == Piece::Kind::star) re += ".*";
-            else re += '.';
+            if (piece.kind == Piece::Kind::lit)
+              re += regex_escape(piece.text);
+            else if (piece.kind == Piece::Kind::star)
+              re += ".*";
+            else
+              re += '.';
           }
           if (!trail) re += "\\z";
           unsigned flags = hs_flag::singlematch | hs_flag::dotall;
@@ -608,7 +633,8 @@ std::uint32_t Lowerer::lower_identifier(const SearchIdentifier& id, Context& cx,
   std::vector<std::uint32_t> alts;
   for (const auto& alt : id.alternatives) {
     std::vector<std::uint32_t> items;
-    for (const auto& item : alt) items.push_back(lower_item(item, cx, neg));
+    for (const auto& item : alt)
+      items.push_back(lower_item(item, cx, neg));
     alts.push_back(make_op(Node::Kind::and_, items));
   }
   return make_op(Node::Kind::or_, alts);
@@ -622,7 +648,8 @@ std::uint32_t Lowerer::lower_condition(const ConditionNode& node,
     case K::and_:
     case K::or_: {
       std::vector<std::uint32_t> kids;
-      for (const auto& c : node.children) kids.push_back(lower_condition(c, ids, cx, neg));
+      for (const auto& c : node.children)
+        kids.push_back(lower_condition(c, ids, cx, neg));
       return make_op(node.kind == K::and_ ? Node::Kind::and_ : Node::Kind::or_, kids);
     }
     case K::not_:
@@ -662,8 +689,8 @@ bool Lowerer::add_rule(const SigmaRule& rule, const std::vector<const SigmaFilte
   try {
     std::vector<std::uint32_t> body{lower_condition(rule.condition, rule.identifiers, cx, false)};
     for (const SigmaFilter* f : filters) {
-      body.push_back(make_op(Node::Kind::not_,
-                             {lower_condition(f->condition, f->identifiers, cx, true)}));
+      body.push_back(
+          make_op(Node::Kind::not_, {lower_condition(f->condition, f->identifiers, cx, true)}));
     }
     const std::uint32_t body_root = make_op(Node::Kind::and_, body);
     std::uint32_t root = body_root;
@@ -687,7 +714,8 @@ bool Lowerer::add_rule(const SigmaRule& rule, const std::vector<const SigmaFilte
     for (const auto& t : rule.tags) {
       if (t.size() > 8 && (t.compare(0, 8, "attack.t") == 0 || t.compare(0, 8, "attack.T") == 0)) {
         std::string tech = t.substr(7);
-        for (auto& c : tech) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+        for (auto& c : tech)
+          c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
         cr.info.attack_techniques.push_back(tech);
       }
     }

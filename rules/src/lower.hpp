@@ -31,8 +31,8 @@ class Lowerer {
 
  private:
   struct Context;
-  std::uint32_t lower_condition(const ConditionNode& node,
-                                const std::vector<SearchIdentifier>& ids, Context& cx, bool neg);
+  std::uint32_t lower_condition(const ConditionNode& node, const std::vector<SearchIdentifier>& ids,
+                                Context& cx, bool neg);
   std::uint32_t lower_identifier(const SearchIdentifier& id, Context& cx, bool neg);
   std::uint32_t lower_item(const DetectionItem& item, Context& cx, bool neg);
   std::uint32_t make_leaf(Leaf leaf, Context& cx, bool neg);

@@ -10,7 +10,8 @@ namespace {
 
 std::string scalar_lower(const YAML::Node& n) {
   std::string s = n && n.IsScalar() ? n.Scalar() : std::string{};
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (auto& c : s)
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return s;
 }
 
@@ -19,7 +20,8 @@ void read_fields(const YAML::Node& node, std::map<std::string, std::vector<std::
   for (const auto& kv : node) {
     auto& targets = out[kv.first.as<std::string>()];
     if (kv.second.IsSequence()) {
-      for (const auto& t : kv.second) targets.push_back(t.as<std::string>());
+      for (const auto& t : kv.second)
+        targets.push_back(t.as<std::string>());
     } else {
       targets.push_back(kv.second.as<std::string>());
     }
@@ -59,7 +61,8 @@ Result<Mapping> load_mapping(const std::string& path) {
     if (!root.IsMap()) return Error{path + ": the mapping file must be a YAML map"};
     if (const YAML::Node ef = root["event_fields"]) {
       if (const YAML::Node p = ef["strip_prefixes"])
-        for (const auto& x : p) m.normalizer.strip_prefixes.push_back(x.as<std::string>());
+        for (const auto& x : p)
+          m.normalizer.strip_prefixes.push_back(x.as<std::string>());
       if (const YAML::Node r = ef["remove_spaces"]) m.normalizer.remove_spaces = r.as<bool>();
       if (const YAML::Node a = ef["aliases"])
         for (const auto& kv : a)

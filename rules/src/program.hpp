@@ -46,19 +46,19 @@ struct Atom {
   bool literal = false;
   LiteralMode mode = LiteralMode::contains;
   bool caseless = true;
-  bool prefilter = false;  ///< compiled with HS_FLAG_PREFILTER: a hit must be confirmed by RE2
+  bool prefilter = false;    ///< compiled with HS_FLAG_PREFILTER: a hit must be confirmed by RE2
   unsigned regex_flags = 0;  ///< HS_FLAG_* for regex atoms
   std::string pattern;       ///< literal bytes, or a Hyperscan regex
 };
 
 enum class LeafKind : std::uint8_t {
-  atom,       ///< true when `atom` fired (confirmed with `re2` when the atom is a prefilter)
-  re2_only,   ///< regex Hyperscan cannot compile even as a prefilter: RE2 over the slot's values
-  exists,     ///< the slot has a value (any, even empty)
-  empty,      ///< the slot has an empty value
-  numeric,    ///< a value parses as a number and compares with `number`
-  cidr,       ///< a value parses as an IP address inside `network`
-  fieldref,   ///< a value equals (or starts/ends with, contains) a value of slot `ref_slot`
+  atom,      ///< true when `atom` fired (confirmed with `re2` when the atom is a prefilter)
+  re2_only,  ///< regex Hyperscan cannot compile even as a prefilter: RE2 over the slot's values
+  exists,    ///< the slot has a value (any, even empty)
+  empty,     ///< the slot has an empty value
+  numeric,   ///< a value parses as a number and compares with `number`
+  cidr,      ///< a value parses as an IP address inside `network`
+  fieldref,  ///< a value equals (or starts/ends with, contains) a value of slot `ref_slot`
 };
 
 enum class Compare : std::uint8_t { gt, gte, lt, lte };
@@ -93,8 +93,8 @@ struct Node {
 
 struct CompiledRule {
   RuleInfo info;
-  std::uint32_t root = 0;       ///< log source predicate and body
-  std::uint32_t body_root = 0;  ///< the rule's condition and its global filters
+  std::uint32_t root = 0;        ///< log source predicate and body
+  std::uint32_t body_root = 0;   ///< the rule's condition and its global filters
   std::uint32_t leaf_begin = 0;  ///< the rule's leaves are [leaf_begin, leaf_end)
   std::uint32_t leaf_end = 0;
 };
@@ -102,7 +102,7 @@ struct CompiledRule {
 /// One Hyperscan database over one slot, and what its pattern ids mean.
 struct SlotDatabase {
   HsDatabase database;
-  std::vector<std::uint32_t> atoms;  ///< pattern id -> atom
+  std::vector<std::uint32_t> atoms;    ///< pattern id -> atom
   std::vector<std::uint32_t> lengths;  ///< literal databases: pattern length, for anchoring
 };
 
@@ -114,7 +114,17 @@ struct Slot {
 
 /// Header pseudo fields: event header views exposed to rules and log source predicates.
 enum class HeaderField : std::uint8_t {
-  keywords, message, raw, host, app, procid, msgid, format, facility, severity, count_
+  keywords,
+  message,
+  raw,
+  host,
+  app,
+  procid,
+  msgid,
+  format,
+  facility,
+  severity,
+  count_
 };
 inline constexpr const char* header_field_names[] = {
     "sluice.keywords", "sluice.message", "sluice.raw",    "sluice.host",     "sluice.app",

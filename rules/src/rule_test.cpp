@@ -31,7 +31,8 @@ class JsonFlattener {
   std::size_t pos() const { return i_; }
   void set_pos(std::size_t p) { i_ = p; }
   void skip_ws() {
-    while (i_ < s_.size() && (s_[i_] == ' ' || s_[i_] == '\n' || s_[i_] == '\r' || s_[i_] == '\t' || s_[i_] == ','))
+    while (i_ < s_.size() &&
+           (s_[i_] == ' ' || s_[i_] == '\n' || s_[i_] == '\r' || s_[i_] == '\t' || s_[i_] == ','))
       ++i_;
   }
   bool at_end() {
@@ -43,7 +44,8 @@ class JsonFlattener {
 
  private:
   void ws() {
-    while (i_ < s_.size() && (s_[i_] == ' ' || s_[i_] == '\n' || s_[i_] == '\r' || s_[i_] == '\t')) ++i_;
+    while (i_ < s_.size() && (s_[i_] == ' ' || s_[i_] == '\n' || s_[i_] == '\r' || s_[i_] == '\t'))
+      ++i_;
   }
   bool string(std::string& out) {
     if (peek() != '"') return fail("expected a string");
@@ -57,16 +59,27 @@ class JsonFlattener {
       if (i_ >= s_.size()) return fail("unterminated escape");
       c = s_[i_++];
       switch (c) {
-        case 'n': out += '\n'; break;
-        case 't': out += '\t'; break;
-        case 'r': out += '\r'; break;
-        case 'b': out += '\b'; break;
-        case 'f': out += '\f'; break;
+        case 'n':
+          out += '\n';
+          break;
+        case 't':
+          out += '\t';
+          break;
+        case 'r':
+          out += '\r';
+          break;
+        case 'b':
+          out += '\b';
+          break;
+        case 'f':
+          out += '\f';
+          break;
         case 'u': {
           if (i_ + 4 > s_.size()) return fail("bad \\u escape");
           unsigned cp = std::stoul(std::string(s_.substr(i_, 4)), nullptr, 16);
           i_ += 4;
-          if (cp >= 0xd800 && cp < 0xdc00 && i_ + 6 <= s_.size() && s_[i_] == '\\' && s_[i_ + 1] == 'u') {
+          if (cp >= 0xd800 && cp < 0xdc00 && i_ + 6 <= s_.size() && s_[i_] == '\\' &&
+              s_[i_ + 1] == 'u') {
             const unsigned lo = std::stoul(std::string(s_.substr(i_ + 2, 4)), nullptr, 16);
             cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
             i_ += 6;
@@ -88,7 +101,8 @@ class JsonFlattener {
           }
           break;
         }
-        default: out += c;
+        default:
+          out += c;
       }
     }
     if (i_ >= s_.size()) return fail("unterminated string");
@@ -185,19 +199,25 @@ void finish_event(EventBatch& batch, std::string_view raw, const std::vector<Fie
 }
 
 void parse_input_format(const std::string& name, InputFormat& out) {
-  for (auto f : {InputFormat::unknown, InputFormat::rfc3164, InputFormat::rfc5424, InputFormat::json,
-                 InputFormat::cef, InputFormat::raw})
+  for (auto f : {InputFormat::unknown, InputFormat::rfc3164, InputFormat::rfc5424,
+                 InputFormat::json, InputFormat::cef, InputFormat::raw})
     if (to_string(f) == name) out = f;
 }
 
-std::string scalar(const YAML::Node& n) { return n && n.IsScalar() ? n.Scalar() : std::string{}; }
+std::string scalar(const YAML::Node& n) {
+  return n && n.IsScalar() ? n.Scalar() : std::string{};
+}
 
-void flatten_yaml(const YAML::Node& n, const std::string& name, std::vector<std::pair<std::string, std::string>>& out) {
+void flatten_yaml(const YAML::Node& n, const std::string& name,
+                  std::vector<std::pair<std::string, std::string>>& out) {
   if (n.IsMap()) {
     for (const auto& kv : n)
-      flatten_yaml(kv.second, name.empty() ? kv.first.as<std::string>() : name + "." + kv.first.as<std::string>(), out);
+      flatten_yaml(
+          kv.second,
+          name.empty() ? kv.first.as<std::string>() : name + "." + kv.first.as<std::string>(), out);
   } else if (n.IsSequence()) {
-    for (const auto& x : n) flatten_yaml(x, name, out);
+    for (const auto& x : n)
+      flatten_yaml(x, name, out);
   } else if (n.IsScalar()) {
     out.emplace_back(name, n.Scalar());
   }
@@ -237,8 +257,10 @@ void run_file(const fs::path& file, const std::string& mapping_path, RuleTestRes
     }
     LoadReport report;
     auto set = detail::load_sources(options, texts, report);
-    for (auto& d : report.skipped) result.diagnostics.push_back(d);
-    for (auto& d : report.errors) result.diagnostics.push_back(d);
+    for (auto& d : report.skipped)
+      result.diagnostics.push_back(d);
+    for (auto& d : report.errors)
+      result.diagnostics.push_back(d);
     if (!set) {
       result.failures.push_back(where + ": " + set.error().message);
       return;
@@ -254,7 +276,8 @@ void run_file(const fs::path& file, const std::string& mapping_path, RuleTestRes
       std::vector<std::string> expect;
       if (const YAML::Node x = ev["expect"]) {
         if (x.IsSequence()) {
-          for (const auto& e : x) expect.push_back(e.as<std::string>());
+          for (const auto& e : x)
+            expect.push_back(e.as<std::string>());
         } else if (x.IsScalar()) {
           expect.push_back(x.Scalar());
         }
@@ -263,7 +286,8 @@ void run_file(const fs::path& file, const std::string& mapping_path, RuleTestRes
         const std::size_t before = batch.size();
         auto added = add_json_events(scalar(ev["json"]), batch);
         if (!added || batch.size() != before + 1) {
-          result.failures.push_back(where + ": " + label + ": 'json' must hold exactly one valid object");
+          result.failures.push_back(where + ": " + label +
+                                    ": 'json' must hold exactly one valid object");
           continue;
         }
       } else {
@@ -314,9 +338,11 @@ void run_file(const fs::path& file, const std::string& mapping_path, RuleTestRes
         continue;
       }
       std::string line = where + ": " + labels[i] + ": expected [";
-      for (const auto& w : want) line += " " + w;
+      for (const auto& w : want)
+        line += " " + w;
       line += " ] got [";
-      for (const auto& g : got[i]) line += " " + g;
+      for (const auto& g : got[i])
+        line += " " + g;
       line += " ]";
       result.failures.push_back(line);
     }
@@ -337,12 +363,14 @@ Result<std::size_t> add_json_events(std::string_view text, EventBatch& batch) {
   std::string_view body = text;
   if (probe.peek() == '[') {
     auto close = body.rfind(']');
-    if (close == std::string_view::npos || close < probe.pos()) return Error{"unterminated JSON array"};
+    if (close == std::string_view::npos || close < probe.pos())
+      return Error{"unterminated JSON array"};
     body = body.substr(probe.pos() + 1, close - probe.pos() - 1);
   }
   JsonFlattener reader(body, batch.arena());
   while (!reader.at_end()) {
-    if (reader.peek() != '{') return Error{"expected a JSON object at offset " + std::to_string(reader.pos())};
+    if (reader.peek() != '{')
+      return Error{"expected a JSON object at offset " + std::to_string(reader.pos())};
     const std::size_t start = reader.pos();
     fields.clear();
     if (!reader.object(fields)) return Error{"invalid JSON: " + reader.error};
@@ -360,7 +388,8 @@ Result<RuleTestResult> run_rule_tests(const std::string& path, const std::string
     if (fs::is_directory(path)) {
       for (const auto& e : fs::recursive_directory_iterator(path)) {
         const std::string name = e.path().filename().string();
-        if (e.is_regular_file() && name.size() > 9 && name.compare(name.size() - 9, 9, ".test.yml") == 0)
+        if (e.is_regular_file() && name.size() > 9 &&
+            name.compare(name.size() - 9, 9, ".test.yml") == 0)
           files.push_back(e.path());
       }
       std::sort(files.begin(), files.end());

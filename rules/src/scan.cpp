@@ -22,7 +22,9 @@ constexpr const char* small_numbers[] = {"0",  "1",  "2",  "3",  "4",  "5",  "6"
                                          "8",  "9",  "10", "11", "12", "13", "14", "15",
                                          "16", "17", "18", "19", "20", "21", "22", "23"};
 
-char fold(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
+char fold(char c) {
+  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
+}
 
 bool equal_fold(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
@@ -49,7 +51,9 @@ bool parse_ip(std::string_view text, std::uint8_t family, std::uint8_t* out) {
 class SigmaScanner final : public RuleScanner {
  public:
   SigmaScanner(std::shared_ptr<const SigmaRuleSet> set, HsScratch scratch, bool reference = false)
-      : set_(std::move(set)), p_(set_->program()), scratch_(std::move(scratch)),
+      : set_(std::move(set)),
+        p_(set_->program()),
+        scratch_(std::move(scratch)),
         reference_(reference) {
     if (reference_) {
       for (const Atom& a : p_.atoms) {
@@ -63,7 +67,8 @@ class SigmaScanner final : public RuleScanner {
         opt.set_case_sensitive(!a.caseless);
         opt.set_dot_nl((a.regex_flags & hs_flag::dotall) != 0);
         const bool ml = (a.regex_flags & hs_flag::multiline) != 0;
-        reference_regexes_.push_back(std::make_unique<RE2>(ml ? "(?m)" + a.pattern : a.pattern, opt));
+        reference_regexes_.push_back(
+            std::make_unique<RE2>(ml ? "(?m)" + a.pattern : a.pattern, opt));
       }
     }
     slot_first_.assign(p_.slots.size(), no_index);
@@ -77,7 +82,8 @@ class SigmaScanner final : public RuleScanner {
 
   void scan(const EventBatch& batch, std::vector<Detection>& out) override {
     const auto& events = batch.events();
-    for (std::size_t i = 0; i < events.size(); ++i) scan_event(events[i], static_cast<std::uint32_t>(i), out);
+    for (std::size_t i = 0; i < events.size(); ++i)
+      scan_event(events[i], static_cast<std::uint32_t>(i), out);
   }
 
  private:
@@ -156,12 +162,15 @@ class SigmaScanner final : public RuleScanner {
   }
 
   void reset() {
-    for (auto a : fired_) atom_hit_[a] = no_index;
+    for (auto a : fired_)
+      atom_hit_[a] = no_index;
     fired_.clear();
-    for (auto s : touched_) slot_first_[s] = no_index;
+    for (auto s : touched_)
+      slot_first_[s] = no_index;
     touched_.clear();
     values_.clear();
-    for (auto r : candidates_) rule_mark_[r] = 0;
+    for (auto r : candidates_)
+      rule_mark_[r] = 0;
     candidates_.clear();
   }
 
@@ -178,7 +187,8 @@ class SigmaScanner final : public RuleScanner {
     if (e.facility < 24) add_header(HeaderField::facility, "facility", small_numbers[e.facility]);
     if (e.severity < 24) add_header(HeaderField::severity, "severity", small_numbers[e.severity]);
     for (const Field& f : e.fields) {
-      const std::string_view name = p_.normalizer.normalize(f.name, name_buffer_, sizeof name_buffer_);
+      const std::string_view name =
+          p_.normalizer.normalize(f.name, name_buffer_, sizeof name_buffer_);
       auto it = p_.slot_by_name.find(name);
       if (it == p_.slot_by_name.end()) continue;
       add_value(it->second, f.name, f.value);
@@ -244,9 +254,12 @@ class SigmaScanner final : public RuleScanner {
       if (lit.size() > t.size()) return false;
       auto eq = [&](std::string_view x) { return a.caseless ? equal_fold(x, lit) : x == lit; };
       switch (a.mode) {
-        case LiteralMode::equals: return eq(t);
-        case LiteralMode::prefix: return eq(t.substr(0, lit.size()));
-        case LiteralMode::suffix: return eq(t.substr(t.size() - lit.size()));
+        case LiteralMode::equals:
+          return eq(t);
+        case LiteralMode::prefix:
+          return eq(t.substr(0, lit.size()));
+        case LiteralMode::suffix:
+          return eq(t.substr(t.size() - lit.size()));
         case LiteralMode::contains:
           for (std::size_t i = 0; i + lit.size() <= t.size(); ++i)
             if (eq(t.substr(i, lit.size()))) return true;
@@ -286,10 +299,14 @@ class SigmaScanner final : public RuleScanner {
           auto [ptr, ec] = std::from_chars(t.data(), t.data() + t.size(), x);
           if (ec != std::errc{} || ptr != t.data() + t.size()) return false;
           switch (l.compare) {
-            case Compare::gt: return x > l.number;
-            case Compare::gte: return x >= l.number;
-            case Compare::lt: return x < l.number;
-            case Compare::lte: return x <= l.number;
+            case Compare::gt:
+              return x > l.number;
+            case Compare::gte:
+              return x >= l.number;
+            case Compare::lt:
+              return x < l.number;
+            case Compare::lte:
+              return x <= l.number;
           }
           return false;
         });
@@ -311,8 +328,10 @@ class SigmaScanner final : public RuleScanner {
               return l.cased ? x == y : equal_fold(x, y);
             };
             switch (l.ref_mode) {
-              case LiteralMode::equals: return eq(a, b);
-              case LiteralMode::prefix: return a.size() >= b.size() && eq(a.substr(0, b.size()), b);
+              case LiteralMode::equals:
+                return eq(a, b);
+              case LiteralMode::prefix:
+                return a.size() >= b.size() && eq(a.substr(0, b.size()), b);
               case LiteralMode::suffix:
                 return a.size() >= b.size() && eq(a.substr(a.size() - b.size()), b);
               case LiteralMode::contains:
@@ -328,10 +347,14 @@ class SigmaScanner final : public RuleScanner {
   bool eval(std::uint32_t n) const {
     const Node& node = p_.nodes[n];
     switch (node.kind) {
-      case Node::Kind::true_: return true;
-      case Node::Kind::false_: return false;
-      case Node::Kind::leaf: return eval_leaf(p_.leaves[node.first]);
-      case Node::Kind::not_: return !eval(p_.children[node.first]);
+      case Node::Kind::true_:
+        return true;
+      case Node::Kind::false_:
+        return false;
+      case Node::Kind::leaf:
+        return eval_leaf(p_.leaves[node.first]);
+      case Node::Kind::not_:
+        return !eval(p_.children[node.first]);
       case Node::Kind::and_:
         for (std::uint32_t i = 0; i < node.count; ++i)
           if (!eval(p_.children[node.first + i])) return false;

@@ -55,8 +55,8 @@ void collect_files(const std::string& path, std::vector<Source>& out, LoadReport
   std::vector<fs::path> files;
   if (fs::is_directory(path, ec)) {
     try {
-      for (const auto& entry : fs::recursive_directory_iterator(
-               path, fs::directory_options::skip_permission_denied)) {
+      for (const auto& entry :
+           fs::recursive_directory_iterator(path, fs::directory_options::skip_permission_denied)) {
         if (entry.is_regular_file() && is_rule_file(entry.path())) files.push_back(entry.path());
       }
     } catch (const fs::filesystem_error& e) {
@@ -89,8 +89,8 @@ bool is_error_reason(const std::string& reason) {
 Result<std::shared_ptr<const RuleSet>> build(const std::vector<Source>& sources,
                                              const SigmaOptions& options, LoadReport& report,
                                              std::chrono::steady_clock::time_point start) {
-  auto mapping = load_mapping(options.mapping_path.empty() ? default_mapping_path()
-                                                           : options.mapping_path);
+  auto mapping =
+      load_mapping(options.mapping_path.empty() ? default_mapping_path() : options.mapping_path);
   if (!mapping) return mapping.error();
 
   std::vector<SigmaRule> rules;
@@ -98,15 +98,20 @@ Result<std::shared_ptr<const RuleSet>> build(const std::vector<Source>& sources,
   for (const auto& src : sources) {
     for (auto& doc : parse_documents(src.text, src.path)) {
       switch (doc.kind) {
-        case ParsedDocument::Kind::rule: rules.push_back(std::move(doc.rule)); break;
-        case ParsedDocument::Kind::filter: filters.push_back(std::move(doc.filter)); break;
+        case ParsedDocument::Kind::rule:
+          rules.push_back(std::move(doc.rule));
+          break;
+        case ParsedDocument::Kind::filter:
+          filters.push_back(std::move(doc.filter));
+          break;
         case ParsedDocument::Kind::skipped:
           report.skipped.push_back({src.path, doc.id, doc.title, doc.reason, doc.message});
           break;
         case ParsedDocument::Kind::error:
           report.errors.push_back({src.path, doc.id, doc.title, doc.reason, doc.message});
           break;
-        case ParsedDocument::Kind::empty: break;
+        case ParsedDocument::Kind::empty:
+          break;
       }
     }
   }
@@ -115,7 +120,8 @@ Result<std::shared_ptr<const RuleSet>> build(const std::vector<Source>& sources,
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   std::map<std::string, std::vector<const SigmaFilter*>> filters_by_rule;
   for (const auto& f : filters)
-    for (const auto& r : f.rules) filters_by_rule[r].push_back(&f);
+    for (const auto& r : f.rules)
+      filters_by_rule[r].push_back(&f);
 
   const int min_rank = options.min_level.empty() ? -1 : level_rank(options.min_level);
   if (!options.min_level.empty() && min_rank < 0)
@@ -131,9 +137,8 @@ Result<std::shared_ptr<const RuleSet>> build(const std::vector<Source>& sources,
                                 "level '" + rule.level + "' is below '" + options.min_level + "'"});
       continue;
     }
-    if (!options.statuses.empty() &&
-        std::find(options.statuses.begin(), options.statuses.end(), rule.status) ==
-            options.statuses.end()) {
+    if (!options.statuses.empty() && std::find(options.statuses.begin(), options.statuses.end(),
+                                               rule.status) == options.statuses.end()) {
       report.skipped.push_back({rule.path, rule.id, rule.title, "status not selected",
                                 "status '" + rule.status + "' is not selected"});
       continue;
@@ -164,12 +169,15 @@ Result<std::shared_ptr<const RuleSet>> build(const std::vector<Source>& sources,
 
 }  // namespace
 
-std::string default_mapping_path() { return rules_dir() + "/mappings/default.yml"; }
+std::string default_mapping_path() {
+  return rules_dir() + "/mappings/default.yml";
+}
 
-std::string default_packs_path() { return rules_dir() + "/packs"; }
+std::string default_packs_path() {
+  return rules_dir() + "/packs";
+}
 
-Result<std::shared_ptr<const RuleSet>> load_sigma(const SigmaOptions& options,
-                                                  LoadReport& report) {
+Result<std::shared_ptr<const RuleSet>> load_sigma(const SigmaOptions& options, LoadReport& report) {
   return detail::load_sources(options, {}, report);
 }
 
@@ -178,8 +186,10 @@ Result<std::shared_ptr<const RuleSet>> detail::load_sources(
     LoadReport& report) {
   const auto start = std::chrono::steady_clock::now();
   std::vector<Source> sources;
-  for (const auto& p : options.paths) collect_files(p, sources, report);
-  for (const auto& [origin, text] : texts) sources.push_back({origin, text});
+  for (const auto& p : options.paths)
+    collect_files(p, sources, report);
+  for (const auto& [origin, text] : texts)
+    sources.push_back({origin, text});
   return build(sources, options, report, start);
 }
 

@@ -21,18 +21,30 @@ struct ModifierName {
 };
 
 constexpr ModifierName modifier_names[] = {
-    {"contains", Modifier::contains},   {"startswith", Modifier::startswith},
-    {"endswith", Modifier::endswith},   {"all", Modifier::all},
-    {"re", Modifier::re},               {"i", Modifier::re_i},
-    {"m", Modifier::re_m},              {"s", Modifier::re_s},
-    {"base64", Modifier::base64},       {"base64offset", Modifier::base64offset},
-    {"utf16le", Modifier::utf16le},     {"utf16be", Modifier::utf16be},
-    {"utf16", Modifier::utf16},         {"wide", Modifier::utf16le},
-    {"windash", Modifier::windash},     {"cidr", Modifier::cidr},
-    {"exists", Modifier::exists},       {"gt", Modifier::gt},
-    {"gte", Modifier::gte},             {"lt", Modifier::lt},
-    {"lte", Modifier::lte},             {"neq", Modifier::neq},
-    {"fieldref", Modifier::fieldref},   {"cased", Modifier::cased},
+    {"contains", Modifier::contains},
+    {"startswith", Modifier::startswith},
+    {"endswith", Modifier::endswith},
+    {"all", Modifier::all},
+    {"re", Modifier::re},
+    {"i", Modifier::re_i},
+    {"m", Modifier::re_m},
+    {"s", Modifier::re_s},
+    {"base64", Modifier::base64},
+    {"base64offset", Modifier::base64offset},
+    {"utf16le", Modifier::utf16le},
+    {"utf16be", Modifier::utf16be},
+    {"utf16", Modifier::utf16},
+    {"wide", Modifier::utf16le},
+    {"windash", Modifier::windash},
+    {"cidr", Modifier::cidr},
+    {"exists", Modifier::exists},
+    {"gt", Modifier::gt},
+    {"gte", Modifier::gte},
+    {"lt", Modifier::lt},
+    {"lte", Modifier::lte},
+    {"neq", Modifier::neq},
+    {"fieldref", Modifier::fieldref},
+    {"cased", Modifier::cased},
     {"expand", Modifier::expand},
 };
 
@@ -41,7 +53,8 @@ constexpr ModifierName modifier_names[] = {
 constexpr const char* unsupported_modifiers[] = {"minute", "hour", "day", "week", "month", "year"};
 
 std::string lower(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (auto& c : s)
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return s;
 }
 
@@ -71,7 +84,8 @@ SigmaValue to_value(const YAML::Node& n, const std::string& where) {
     v.is_null = true;
     return v;
   }
-  if (!n.IsScalar()) fail("invalid value", where + ": values must be scalars, not maps or nested lists");
+  if (!n.IsScalar())
+    fail("invalid value", where + ": values must be scalars, not maps or nested lists");
   v.text = n.Scalar();
   return v;
 }
@@ -122,7 +136,8 @@ void validate_item(const DetectionItem& item, const std::string& key) {
                    Modifier::base64offset, Modifier::utf16le, Modifier::utf16be, Modifier::utf16,
                    Modifier::windash, Modifier::cidr})
       if (item.has(m))
-        fail("invalid modifier", "'" + key + "': |" + to_string(m) + " cannot be combined with |re");
+        fail("invalid modifier",
+             "'" + key + "': |" + to_string(m) + " cannot be combined with |re");
   }
   if (item.has(Modifier::exists)) {
     if (item.field.empty()) fail("invalid modifier", "'" + key + "': |exists needs a field");
@@ -130,13 +145,15 @@ void validate_item(const DetectionItem& item, const std::string& key) {
       fail("invalid value", "'" + key + "': |exists takes one value, true or false");
     auto t = lower(item.values[0].text);
     if (t != "true" && t != "false" && t != "yes" && t != "no")
-      fail("invalid value", "'" + key + "': |exists takes true or false, not '" + item.values[0].text + "'");
+      fail("invalid value",
+           "'" + key + "': |exists takes true or false, not '" + item.values[0].text + "'");
   }
   if (numeric > 1) fail("invalid modifier", "'" + key + "': more than one of gt/gte/lt/lte");
   if (numeric) {
     for (const auto& v : item.values)
       if (v.is_null || !is_number(v.text))
-        fail("invalid value", "'" + key + "': numeric comparison needs a number, not '" + v.text + "'");
+        fail("invalid value",
+             "'" + key + "': numeric comparison needs a number, not '" + v.text + "'");
   }
   if (item.field.empty() && (item.has(Modifier::fieldref) || item.has(Modifier::cidr) || numeric))
     fail("invalid modifier", "'" + key + "': keyword items cannot use field modifiers");
@@ -144,7 +161,8 @@ void validate_item(const DetectionItem& item, const std::string& key) {
   if (item.values.size() > 1)
     for (const auto& v : item.values)
       if (v.is_null)
-        fail("invalid value", "'" + key + "': null cannot be part of a list of values (spec: Special Field Values)");
+        fail("invalid value",
+             "'" + key + "': null cannot be part of a list of values (spec: Special Field Values)");
   for (const auto& v : item.values)
     if (v.is_null && item.modifiers.size() > 0 && !item.has(Modifier::cased))
       fail("invalid value", "'" + key + "': null cannot take modifiers");
@@ -163,7 +181,8 @@ DetectionItem make_item(const std::string& key, const YAML::Node& value) {
   item.field = parts[0];
   item.modifiers = parse_modifiers({parts.begin() + 1, parts.end()}, key);
   if (value && value.IsSequence()) {
-    for (const auto& v : value) item.values.push_back(to_value(v, key));
+    for (const auto& v : value)
+      item.values.push_back(to_value(v, key));
   } else {
     item.values.push_back(to_value(value, key));
   }
@@ -176,7 +195,8 @@ std::vector<DetectionItem> parse_map(const YAML::Node& map, const std::string& n
   for (const auto& kv : map) {
     const std::string key = kv.first.as<std::string>();
     if (kv.second && kv.second.IsMap())
-      fail("invalid detection", "search identifier '" + name + "': field '" + key + "' has a map as value");
+      fail("invalid detection",
+           "search identifier '" + name + "': field '" + key + "' has a map as value");
     items.push_back(make_item(key, kv.second));
   }
   if (items.empty()) fail("invalid detection", "search identifier '" + name + "' is empty");
@@ -203,7 +223,8 @@ SearchIdentifier parse_identifier(const std::string& name, const YAML::Node& nod
       validate_item(keywords, name);
       id.alternatives.push_back({std::move(keywords)});
     }
-    if (id.alternatives.empty()) fail("invalid detection", "search identifier '" + name + "' is an empty list");
+    if (id.alternatives.empty())
+      fail("invalid detection", "search identifier '" + name + "' is an empty list");
   } else if (node.IsScalar()) {
     DetectionItem keywords;
     keywords.values.push_back(to_value(node, name));
@@ -329,7 +350,8 @@ struct ConditionParser {
         return false;
       }
       out = ConditionNode{low == "all" ? ConditionNode::Kind::all_of : ConditionNode::Kind::one_of,
-                          tokens[pos], {}};
+                          tokens[pos],
+                          {}};
       ++pos;
       return true;
     }
@@ -362,7 +384,8 @@ bool glob_match(const std::string& pattern, const std::string& s) {
       return false;
     }
   }
-  while (p < pattern.size() && pattern[p] == '*') ++p;
+  while (p < pattern.size() && pattern[p] == '*')
+    ++p;
   return p == pattern.size();
 }
 
@@ -372,24 +395,28 @@ void check_references(const ConditionNode& node, const std::vector<SearchIdentif
     case K::ref: {
       for (const auto& id : ids)
         if (id.name == node.name) return;
-      fail("invalid condition", "condition names '" + node.name + "', which is not a search identifier");
+      fail("invalid condition",
+           "condition names '" + node.name + "', which is not a search identifier");
     }
     case K::one_of:
     case K::all_of: {
       if (node.name == "them") return;
       for (const auto& id : ids)
         if (glob_match(node.name, id.name)) return;
-      fail("invalid condition", "condition pattern '" + node.name + "' matches no search identifier");
+      fail("invalid condition",
+           "condition pattern '" + node.name + "' matches no search identifier");
     }
     default:
-      for (const auto& c : node.children) check_references(c, ids);
+      for (const auto& c : node.children)
+        check_references(c, ids);
   }
 }
 
 ConditionNode parse_conditions(const YAML::Node& cond) {
   std::vector<std::string> texts;
   if (cond.IsSequence()) {
-    for (const auto& c : cond) texts.push_back(scalar(c));
+    for (const auto& c : cond)
+      texts.push_back(scalar(c));
   } else if (cond.IsScalar()) {
     texts.push_back(cond.Scalar());
   } else {
@@ -438,7 +465,8 @@ std::vector<std::string> string_list(const YAML::Node& n) {
   std::vector<std::string> out;
   if (!n) return out;
   if (n.IsSequence()) {
-    for (const auto& x : n) out.push_back(scalar(x));
+    for (const auto& x : n)
+      out.push_back(scalar(x));
   } else if (n.IsScalar()) {
     out.push_back(n.Scalar());
   }
@@ -479,8 +507,8 @@ bool parse_condition(const std::string& text, ConditionNode& out, std::string& e
   return true;
 }
 
-bool parse_search_identifier(const std::string& name, const YAML::Node& node,
-                             SearchIdentifier& out, std::string& error) {
+bool parse_search_identifier(const std::string& name, const YAML::Node& node, SearchIdentifier& out,
+                             std::string& error) {
   try {
     out = parse_identifier(name, node);
     return true;

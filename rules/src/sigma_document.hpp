@@ -20,8 +20,30 @@ namespace sluice::rules::detail {
 
 /// Value modifiers of the Sigma modifiers appendix.
 enum class Modifier : std::uint8_t {
-  contains, startswith, endswith, all, re, re_i, re_m, re_s, base64, base64offset, utf16le,
-  utf16be, utf16, windash, cidr, exists, gt, gte, lt, lte, neq, fieldref, cased, expand,
+  contains,
+  startswith,
+  endswith,
+  all,
+  re,
+  re_i,
+  re_m,
+  re_s,
+  base64,
+  base64offset,
+  utf16le,
+  utf16be,
+  utf16,
+  windash,
+  cidr,
+  exists,
+  gt,
+  gte,
+  lt,
+  lte,
+  neq,
+  fieldref,
+  cased,
+  expand,
 };
 
 /// One value of a detection item, as written. `null` is its own type (spec: "Special Field
@@ -115,8 +137,8 @@ std::vector<ParsedDocument> parse_documents(const std::string& text, const std::
 
 /// Parses one search identifier (a map, a list of maps or a list of values), as the mapping
 /// file's log source conditions use them. Never throws; false with `error` on a problem.
-bool parse_search_identifier(const std::string& name, const YAML::Node& node,
-                             SearchIdentifier& out, std::string& error);
+bool parse_search_identifier(const std::string& name, const YAML::Node& node, SearchIdentifier& out,
+                             std::string& error);
 
 /// Condition identifier patterns: `*` matches any run of characters.
 bool identifier_matches(const std::string& pattern, const std::string& name);

@@ -37,22 +37,26 @@ int check(const rules::SigmaOptions& options, bool quiet) {
   for (const auto& d : report.skipped) {
     ++skipped[d.reason];
     if (!quiet)
-      std::printf("skipped  %s  %s  [%s] %s\n", d.path.c_str(), d.rule_id.empty() ? "-" : d.rule_id.c_str(),
-                  d.reason.c_str(), d.message.c_str());
+      std::printf("skipped  %s  %s  [%s] %s\n", d.path.c_str(),
+                  d.rule_id.empty() ? "-" : d.rule_id.c_str(), d.reason.c_str(), d.message.c_str());
   }
   for (const auto& d : report.errors) {
     ++errors[d.reason];
-    std::printf("error    %s  %s  [%s] %s\n", d.path.c_str(), d.rule_id.empty() ? "-" : d.rule_id.c_str(),
-                d.reason.c_str(), d.message.c_str());
+    std::printf("error    %s  %s  [%s] %s\n", d.path.c_str(),
+                d.rule_id.empty() ? "-" : d.rule_id.c_str(), d.reason.c_str(), d.message.c_str());
   }
-  std::printf("loaded   %zu rules in %.0f ms (YAML %.0f ms; %zu Hyperscan patterns, %zu regexes through RE2, "
-              "%zu rules evaluated on every event)\n",
-              report.loaded, report.compile_ms, report.parse_ms, report.atoms, report.regex_fallbacks,
-              report.always_evaluated);
+  std::printf(
+      "loaded   %zu rules in %.0f ms (YAML %.0f ms; %zu Hyperscan patterns, %zu regexes through "
+      "RE2, "
+      "%zu rules evaluated on every event)\n",
+      report.loaded, report.compile_ms, report.parse_ms, report.atoms, report.regex_fallbacks,
+      report.always_evaluated);
   std::printf("skipped  %zu\n", report.skipped.size());
-  for (const auto& [reason, n] : skipped) std::printf("  %6zu  %s\n", n, reason.c_str());
+  for (const auto& [reason, n] : skipped)
+    std::printf("  %6zu  %s\n", n, reason.c_str());
   std::printf("errors   %zu\n", report.errors.size());
-  for (const auto& [reason, n] : errors) std::printf("  %6zu  %s\n", n, reason.c_str());
+  for (const auto& [reason, n] : errors)
+    std::printf("  %6zu  %s\n", n, reason.c_str());
   return report.errors.empty() ? 0 : 1;
 }
 
@@ -69,7 +73,8 @@ int test(const std::vector<std::string>& paths, const std::string& mapping) {
     for (const auto& d : result->diagnostics)
       std::printf("note     %s  %s  [%s] %s\n", d.path.c_str(), d.rule_id.c_str(), d.reason.c_str(),
                   d.message.c_str());
-    for (const auto& f : result->failures) std::printf("FAIL     %s\n", f.c_str());
+    for (const auto& f : result->failures)
+      std::printf("FAIL     %s\n", f.c_str());
     if (!result->failures.empty()) failed = true;
     events += result->events;
     passed += result->passed;

@@ -38,9 +38,10 @@ TEST_P(SigmaCase, MatchesAsExpected) {
   auto result = sluice::rules::run_rule_tests((cases_dir() / GetParam()).string(), "");
   ASSERT_TRUE(result.has_value()) << result.error().message;
   for (const auto& d : result->diagnostics)
-    ADD_FAILURE() << "rule not loaded: " << d.path << " " << d.rule_id << " [" << d.reason
-                  << "] " << d.message;
-  for (const auto& f : result->failures) ADD_FAILURE() << f;
+    ADD_FAILURE() << "rule not loaded: " << d.path << " " << d.rule_id << " [" << d.reason << "] "
+                  << d.message;
+  for (const auto& f : result->failures)
+    ADD_FAILURE() << f;
   EXPECT_GT(result->events, 0u);
   EXPECT_EQ(result->passed, result->events);
 }

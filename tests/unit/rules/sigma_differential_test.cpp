@@ -20,7 +20,8 @@ using Pairs = std::set<std::pair<std::uint32_t, std::uint32_t>>;
 
 Pairs pairs(const std::vector<sluice::Detection>& d) {
   Pairs p;
-  for (const auto& x : d) p.emplace(x.event_index, x.rule_index);
+  for (const auto& x : d)
+    p.emplace(x.event_index, x.rule_index);
   return p;
 }
 
@@ -28,8 +29,7 @@ TEST(SigmaDifferential, HyperscanScannerEqualsReference) {
   SLUICE_REQUIRE_DATA(sigma, "sigma");
   sluice::rules::SigmaOptions options;
   options.paths = {(sigma / "rules").string(), (sigma / "rules-emerging-threats").string(),
-                   (sigma / "rules-threat-hunting").string(),
-                   sluice::rules::default_packs_path()};
+                   (sigma / "rules-threat-hunting").string(), sluice::rules::default_packs_path()};
   sluice::rules::LoadReport report;
   auto set = sluice::rules::load_sigma(options, report);
   ASSERT_TRUE(set.has_value()) << set.error().message;
@@ -37,7 +37,8 @@ TEST(SigmaDifferential, HyperscanScannerEqualsReference) {
   sluice::EventBatch batch(0, 4096);
   for (const auto& e : fs::recursive_directory_iterator(sigma / "regression_data"))
     if (e.path().extension() == ".json")
-      ASSERT_TRUE(sluice::rules::add_json_events(sluice::test::read_file(e.path()), batch).has_value())
+      ASSERT_TRUE(
+          sluice::rules::add_json_events(sluice::test::read_file(e.path()), batch).has_value())
           << e.path();
   const std::size_t json_events = batch.size();
   if (auto logs = sluice::test::data_path("logs/apache-http-logs")) {

@@ -6,9 +6,9 @@
 #include <gtest/gtest.h>
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
-#include <algorithm>
 #include <map>
 #include <sstream>
 
@@ -96,10 +96,13 @@ TEST(SigmaRegression, SigmaHqRegressionData) {
   // `AutoShareWks` and `AutoShareServer` set to 0), so we expect the larger number there.
   const std::vector<std::string> known = {
       "8fbf3271-1ef6-4e94-8210-03c2317947f6 (" +
-          (sigma / "rules/windows/file/file_event/file_event_win_cred_dump_tools_dropped_files.yml").string() +
+          (sigma / "rules/windows/file/file_event/file_event_win_cred_dump_tools_dropped_files.yml")
+              .string() +
           "): expected 1 got 3",
       "c7dcacd0-cc59-4004-b0a4-1d6cdebe6f3e (" +
-          (sigma / "rules/windows/registry/registry_set/registry_set_disable_administrative_share.yml").string() +
+          (sigma /
+           "rules/windows/registry/registry_set/registry_set_disable_administrative_share.yml")
+              .string() +
           "): expected 1 got 2",
   };
   for (const auto& f : failures)
@@ -121,7 +124,8 @@ TEST(SigmaRegression, WholeSigmaHqSetLoads) {
   auto set = sluice::rules::load_sigma(options, report);
   ASSERT_TRUE(set.has_value()) << set.error().message;
   std::map<std::string, std::size_t> reasons;
-  for (const auto& d : report.skipped) ++reasons[d.reason];
+  for (const auto& d : report.skipped)
+    ++reasons[d.reason];
   for (const auto& d : report.errors) {
     ++reasons["error: " + d.reason];
     ADD_FAILURE() << d.path << ": " << d.reason << ": " << d.message;
@@ -129,7 +133,8 @@ TEST(SigmaRegression, WholeSigmaHqSetLoads) {
   std::printf("SigmaHQ set: %zu loaded, %zu skipped, %zu errors, %.0f ms, %zu RE2 fallbacks\n",
               report.loaded, report.skipped.size(), report.errors.size(), report.compile_ms,
               report.regex_fallbacks);
-  for (const auto& [r, n] : reasons) std::printf("  %zu %s\n", n, r.c_str());
+  for (const auto& [r, n] : reasons)
+    std::printf("  %zu %s\n", n, r.c_str());
   // Pinned at the SigmaHQ snapshot in shared/data (8eaafff1): every rule whose log source the
   // default mapping covers loads, except the two that need |expand placeholders.
   EXPECT_EQ(report.loaded, 3267u);

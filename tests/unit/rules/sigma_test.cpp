@@ -6,12 +6,12 @@
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
 #include <atomic>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <new>
-#include <unistd.h>
 #include <set>
 
 #include "sluice/rules/rule_test.hpp"
@@ -29,8 +29,12 @@ void* operator new(std::size_t n) {
   if (void* p = std::malloc(n ? n : 1)) return p;
   throw std::bad_alloc();
 }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+void operator delete(void* p) noexcept {
+  std::free(p);
+}
+void operator delete(void* p, std::size_t) noexcept {
+  std::free(p);
+}
 
 namespace {
 
@@ -58,7 +62,9 @@ Loaded load(const std::string& yaml, SigmaOptions options = {}) {
 }
 
 std::string only_reason(const LoadReport& r) {
-  if (r.skipped.size() + r.errors.size() != 1) return "<" + std::to_string(r.skipped.size()) + " skipped, " + std::to_string(r.errors.size()) + " errors>";
+  if (r.skipped.size() + r.errors.size() != 1)
+    return "<" + std::to_string(r.skipped.size()) + " skipped, " + std::to_string(r.errors.size()) +
+           " errors>";
   return r.skipped.empty() ? "error: " + r.errors[0].reason : r.skipped[0].reason;
 }
 
@@ -72,22 +78,26 @@ struct BadRule {
 // unit/hyperscan/bad_patterns.txt).
 const BadRule bad_rules[] = {
     {"correlation",
-     "title: c\nid: x\ncorrelation: {type: event_count, rules: [a], group-by: [User], timespan: 5m, condition: {gte: 10}}\n",
+     "title: c\nid: x\ncorrelation: {type: event_count, rules: [a], group-by: [User], timespan: "
+     "5m, condition: {gte: 10}}\n",
      "correlation"},
     {"unknown logsource",
      "title: t\nlogsource: {product: nosuchproduct}\ndetection: {sel: {A: 1}, condition: sel}\n",
      "unknown logsource"},
     {"expand placeholder",
-     "title: t\nlogsource: {product: test}\ndetection: {sel: {A|expand: '%Admins%'}, condition: sel}\n",
+     "title: t\nlogsource: {product: test}\ndetection: {sel: {A|expand: '%Admins%'}, condition: "
+     "sel}\n",
      "unresolved placeholder"},
     {"time modifier",
      "title: t\nlogsource: {product: test}\ndetection: {sel: {A|hour: 3}, condition: sel}\n",
      "unsupported modifier"},
     {"aggregation",
-     "title: t\nlogsource: {product: test}\ndetection: {sel: {A: 1}, condition: 'sel | count() by B > 3'}\n",
+     "title: t\nlogsource: {product: test}\ndetection: {sel: {A: 1}, condition: 'sel | count() by "
+     "B > 3'}\n",
      "aggregation"},
     {"near",
-     "title: t\nlogsource: {product: test}\ndetection: {a: {A: 1}, b: {B: 1}, condition: 'a near b'}\n",
+     "title: t\nlogsource: {product: test}\ndetection: {a: {A: 1}, b: {B: 1}, condition: 'a near "
+     "b'}\n",
      "aggregation"},
     {"unknown modifier",
      "title: t\nlogsource: {product: test}\ndetection: {sel: {A|bogus: 1}, condition: sel}\n",
@@ -101,8 +111,7 @@ const BadRule bad_rules[] = {
     {"unbalanced brackets",
      "title: t\nlogsource: {product: test}\ndetection: {sel: {A: 1}, condition: (sel}\n",
      "error: invalid condition"},
-    {"missing condition",
-     "title: t\nlogsource: {product: test}\ndetection: {sel: {A: 1}}\n",
+    {"missing condition", "title: t\nlogsource: {product: test}\ndetection: {sel: {A: 1}}\n",
      "error: missing condition"},
     {"missing logsource", "title: t\ndetection: {sel: {A: 1}, condition: sel}\n",
      "error: missing logsource"},
@@ -110,7 +119,8 @@ const BadRule bad_rules[] = {
      "title: t\nlogsource: {product: test}\ndetection: {sel: {A: ['', null]}, condition: sel}\n",
      "error: invalid value"},
     {"bad cidr",
-     "title: t\nlogsource: {product: test}\ndetection: {sel: {A|cidr: '10.0.0.0/99'}, condition: sel}\n",
+     "title: t\nlogsource: {product: test}\ndetection: {sel: {A|cidr: '10.0.0.0/99'}, condition: "
+     "sel}\n",
      "error: invalid value"},
     {"non-numeric gt",
      "title: t\nlogsource: {product: test}\ndetection: {sel: {A|gt: ten}, condition: sel}\n",
@@ -129,24 +139,29 @@ TEST(SigmaLoader, BadRulesAreReportedWithTheirReason) {
     auto l = load(b.yaml);
     EXPECT_EQ(l.report.loaded, 0u) << b.name;
     EXPECT_EQ(only_reason(l.report), b.reason) << b.name;
-    for (const auto& d : l.report.skipped) EXPECT_FALSE(d.message.empty()) << b.name;
-    for (const auto& d : l.report.errors) EXPECT_FALSE(d.message.empty()) << b.name;
+    for (const auto& d : l.report.skipped)
+      EXPECT_FALSE(d.message.empty()) << b.name;
+    for (const auto& d : l.report.errors)
+      EXPECT_FALSE(d.message.empty()) << b.name;
   }
 }
 
 TEST(SigmaLoader, CorrelationMessage) {
   auto l = load(bad_rules[0].yaml);
   ASSERT_EQ(l.report.skipped.size(), 1u);
-  EXPECT_EQ(l.report.skipped[0].message, "correlation: handled by the correlation engine (not yet)");
+  EXPECT_EQ(l.report.skipped[0].message,
+            "correlation: handled by the correlation engine (not yet)");
   EXPECT_EQ(l.report.skipped[0].path, "test.yml");
   EXPECT_EQ(l.report.skipped[0].rule_id, "x");
 }
 
 TEST(SigmaLoader, SelectionByLevelAndStatus) {
   const std::string yaml =
-      "title: low\nid: r1\nlevel: low\nstatus: test\nlogsource: {product: test}\ndetection: {s: {A: 1}, condition: s}\n"
+      "title: low\nid: r1\nlevel: low\nstatus: test\nlogsource: {product: test}\ndetection: {s: "
+      "{A: 1}, condition: s}\n"
       "---\n"
-      "title: high\nid: r2\nlevel: high\nstatus: stable\nlogsource: {product: test}\ndetection: {s: {A: 1}, condition: s}\n";
+      "title: high\nid: r2\nlevel: high\nstatus: stable\nlogsource: {product: test}\ndetection: "
+      "{s: {A: 1}, condition: s}\n";
   SigmaOptions o;
   o.min_level = "medium";
   auto l = load(yaml, o);
@@ -190,10 +205,11 @@ TEST(SigmaLoader, GlobalFilterSuppressesNamedRule) {
   auto l = load(yaml);
   ASSERT_EQ(l.report.loaded, 1u) << only_reason(l.report);
   sluice::EventBatch batch;
-  ASSERT_TRUE(sluice::rules::add_json_events(
-                  R"({"Image":"C:\\x\\rar.exe","User":"adm_bob"} {"Image":"C:\\x\\rar.exe","User":"eve"})",
-                  batch)
-                  .has_value());
+  ASSERT_TRUE(
+      sluice::rules::add_json_events(
+          R"({"Image":"C:\\x\\rar.exe","User":"adm_bob"} {"Image":"C:\\x\\rar.exe","User":"eve"})",
+          batch)
+          .has_value());
   std::vector<sluice::Detection> d;
   l.set->make_scanner()->scan(batch, d);
   ASSERT_EQ(d.size(), 1u);
@@ -210,16 +226,18 @@ TEST(SigmaScanner, MatchedListsFieldsAndValues) {
   ASSERT_EQ(l.report.loaded, 1u);
   EXPECT_EQ(l.set->rule(0).attack_techniques, std::vector<std::string>{"T1059.001"});
   sluice::EventBatch batch;
-  ASSERT_TRUE(sluice::rules::add_json_events(
-                  R"({"Event":{"EventData":{"Image":"C:\\ps\\powershell.exe","CommandLine":"powershell -enc AA","User":"bob"}}})",
-                  batch)
-                  .has_value());
+  ASSERT_TRUE(
+      sluice::rules::add_json_events(
+          R"({"Event":{"EventData":{"Image":"C:\\ps\\powershell.exe","CommandLine":"powershell -enc AA","User":"bob"}}})",
+          batch)
+          .has_value());
   std::vector<sluice::Detection> d;
   l.set->make_scanner()->scan(batch, d);
   ASSERT_EQ(d.size(), 1u);
   ASSERT_EQ(d[0].matched.size(), 2u);
   std::set<std::string> names;
-  for (const auto& m : d[0].matched) names.insert(m.name + "=" + m.value);
+  for (const auto& m : d[0].matched)
+    names.insert(m.name + "=" + m.value);
   EXPECT_TRUE(names.count("Event.EventData.Image=C:\\ps\\powershell.exe"));
   EXPECT_TRUE(names.count("Event.EventData.CommandLine=powershell -enc AA"));
 }
@@ -234,8 +252,9 @@ TEST(SigmaScanner, ScanDoesNotAllocatePerEvent) {
   sluice::EventBatch batch;
   std::string events;
   for (int i = 0; i < 200; ++i)
-    events += R"({"Event":{"System":{"EventID":1,"Channel":"Microsoft-Windows-Sysmon/Operational"},"EventData":{"Image":"C:\\Windows\\System32\\notepad.exe","CommandLine":"notepad.exe C:\\file)" +
-              std::to_string(i) + R"(.txt","ParentImage":"C:\\Windows\\explorer.exe","User":"bob"}}})";
+    events +=
+        R"({"Event":{"System":{"EventID":1,"Channel":"Microsoft-Windows-Sysmon/Operational"},"EventData":{"Image":"C:\\Windows\\System32\\notepad.exe","CommandLine":"notepad.exe C:\\file)" +
+        std::to_string(i) + R"(.txt","ParentImage":"C:\\Windows\\explorer.exe","User":"bob"}}})";
   ASSERT_TRUE(sluice::rules::add_json_events(events, batch).has_value());
   auto scanner = (*set)->make_scanner();
   std::vector<sluice::Detection> d;
@@ -247,7 +266,8 @@ TEST(SigmaScanner, ScanDoesNotAllocatePerEvent) {
   const std::size_t used = allocations.load() - before;
   // Detections allocate their `matched` list; nothing else may.
   std::size_t matched_lists = 0;
-  for (const auto& x : d) matched_lists += x.matched.empty() ? 0 : 1 + x.matched.size() * 2;
+  for (const auto& x : d)
+    matched_lists += x.matched.empty() ? 0 : 1 + x.matched.size() * 2;
   EXPECT_LE(used, matched_lists) << d.size() << " detections";
 }
 
@@ -256,8 +276,8 @@ TEST(SigmaScanner, ScanDoesNotAllocatePerEvent) {
 namespace {
 
 TEST(SigmaLoader, SerializedDatabaseCacheGivesTheSameDetections) {
-  const auto dir = std::filesystem::temp_directory_path() /
-                   ("sluice-rules-cache-" + std::to_string(::getpid()));
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("sluice-rules-cache-" + std::to_string(::getpid()));
   std::filesystem::remove_all(dir);
   const std::string yaml =
       "title: t\nid: c1\nlogsource: {product: test}\n"
@@ -277,7 +297,8 @@ TEST(SigmaLoader, SerializedDatabaseCacheGivesTheSameDetections) {
   }
   ::unsetenv("SLUICE_RULES_CACHE");
   std::size_t files = 0;
-  for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator(dir)) ++files;
+  for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator(dir))
+    ++files;
   EXPECT_EQ(files, 2u);  // one literal and one regex database
   EXPECT_EQ(counts, (std::vector<std::size_t>{1, 1}));
   std::filesystem::remove_all(dir);

@@ -30,8 +30,8 @@ Result<std::size_t> add_json_events(std::string_view text, EventBatch& batch);
 struct RuleTestResult {
   std::size_t files = 0;
   std::size_t events = 0;
-  std::size_t passed = 0;                 ///< events whose matches were exactly as expected
-  std::vector<std::string> failures;      ///< one line per failing event or broken test file
+  std::size_t passed = 0;                   ///< events whose matches were exactly as expected
+  std::vector<std::string> failures;        ///< one line per failing event or broken test file
   std::vector<RuleDiagnostic> diagnostics;  ///< skipped rules and rule errors while loading
 };
 

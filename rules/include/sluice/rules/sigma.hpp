@@ -71,14 +71,14 @@ struct LoadReport {
 /// (returns an error) only when the mapping file cannot be read or Hyperscan cannot compile or
 /// allocate; bad rules never fail the load. Thread-safe (no shared state).
 sluice::Result<std::shared_ptr<const sluice::RuleSet>> load_sigma(const SigmaOptions& options,
-                                                                   LoadReport& report);
+                                                                  LoadReport& report);
 
 /// Like `load_sigma`, but the rules come from YAML text (one or more documents) instead of files;
 /// `origin` names them in diagnostics. `options.paths` is ignored. For tests and tools.
 sluice::Result<std::shared_ptr<const sluice::RuleSet>> load_sigma_text(std::string_view yaml,
-                                                                        std::string_view origin,
-                                                                        const SigmaOptions& options,
-                                                                        LoadReport& report);
+                                                                       std::string_view origin,
+                                                                       const SigmaOptions& options,
+                                                                       LoadReport& report);
 
 /// A scanner for differential tests: evaluates every rule of `set` on every event and matches
 /// atoms with a plain matcher (ASCII case folding, RE2) instead of Hyperscan, so its detections
