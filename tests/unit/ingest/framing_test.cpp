@@ -89,6 +89,10 @@ TEST(SyslogFramer, OctetStreamStaysOctetCounted) {
   const std::vector<Out> want{
       {"<1>ab", false, 0}, {"{\"json\":\"value\"}", false, 0}, {"xyz", false, 0}};
   EXPECT_EQ(out, want);
+  // A JSON event may also open an octet-counted stream.
+  const auto json_first = frame_all_ways("16 {\"json\":\"value\"}3 xyz");
+  const std::vector<Out> want_json{{"{\"json\":\"value\"}", false, 0}, {"xyz", false, 0}};
+  EXPECT_EQ(json_first, want_json);
 }
 
 TEST(SyslogFramer, DigitsWithoutCountAreLfRecords) {

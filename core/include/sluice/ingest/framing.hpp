@@ -26,9 +26,10 @@ inline constexpr std::size_t default_max_message_bytes = 64 * 1024;
 
 /// How a `SyslogFramer` finds frame boundaries.
 enum class FramingMode : std::uint8_t {
-  /// Per frame: octet counting when the frame starts `NONZERO-DIGIT *DIGIT SP <`, else LF.
-  /// Once a stream has sent one such frame, later `LEN SP` frames are octet counted whatever
-  /// their first byte (a sender that frames by count also sends JSON or PRI-less messages).
+  /// Per frame: octet counting when the frame starts `NONZERO-DIGIT *DIGIT SP` followed by `<`
+  /// (a PRI) or `{` (a JSON event), else LF. Once a stream has sent one such frame, later
+  /// `LEN SP` frames are octet counted whatever their first byte (a sender that frames by count
+  /// keeps doing so, also for PRI-less messages).
   auto_detect,
   /// LF only (files, stdin): every line is a record and line numbers are tracked.
   lf_only,
@@ -129,7 +130,7 @@ class SyslogFramer {
   std::size_t length_ = 0;     ///< octet count of the current frame
   std::size_t digits_ = 0;     ///< digits read of the current count
   std::size_t remaining_ = 0;  ///< bytes left to skip in `skip_octets`
-  bool octet_stream_ = false;  ///< this stream has sent an octet-counted `LEN SP <` frame
+  bool octet_stream_ = false;  ///< this stream has sent an octet-counted frame
   std::string buf_;            ///< the part of the current frame that came in earlier calls
 };
 
@@ -189,7 +190,7 @@ void SyslogFramer::feed(std::string_view data, F&& on_frame) {
         break;
       }
       case State::length_space: {
-        if (*p == '<' || octet_stream_) {
+        if (*p == '<' || *p == '{' || octet_stream_) {
           octet_stream_ = true;
           buf_.clear();
           seg = p;  // the record starts after "LEN SP"
