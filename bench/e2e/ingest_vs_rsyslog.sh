@@ -28,7 +28,8 @@ RECEIVERS=${RECEIVERS:-"floor rsyslog sluice"}
 # with '<', so the corpus's JSON lines derail an octet-counted stream into sluice (see README).
 FRAMING=${FRAMING:-lf}
 CONNECTIONS=${CONNECTIONS:-1}
-PORT=${PORT:-5514}
+# Not 5514: other tests and demos on a shared machine send there.
+PORT=${PORT:-15514}
 RCVBUF=${RCVBUF:-8388608}
 STABLE_SECONDS=${STABLE_SECONDS:-1.0}
 IDLE_TICKS=${IDLE_TICKS:-2}
