@@ -142,6 +142,17 @@ struct FieldNormalizer {
 
   /// Does not allocate; the result views `name`, an alias string, or `buffer` (spaces removed).
   std::string_view normalize(std::string_view name, char* buffer, std::size_t capacity) const {
+    // Array elements arrive as `name.0`, `name.1` (core's JSON flattening); rules name the
+    // field itself and match any element.
+    while (true) {
+      const auto dot = name.rfind('.');
+      if (dot == std::string_view::npos || dot + 1 == name.size()) break;
+      bool digits = true;
+      for (std::size_t i = dot + 1; i < name.size(); ++i)
+        if (name[i] < '0' || name[i] > '9') digits = false;
+      if (!digits) break;
+      name = name.substr(0, dot);
+    }
     if (!aliases.empty()) {
       if (auto it = aliases.find(name); it != aliases.end()) return it->second;
     }

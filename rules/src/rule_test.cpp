@@ -153,8 +153,10 @@ class JsonFlattener {
         ++i_;
         return true;
       }
+      std::size_t index = 0;
       while (true) {
-        if (!value(name)) return false;
+        // Elements are `name.0`, `name.1`, ... as core's JSON parser names them.
+        if (!value(name + "." + std::to_string(index++))) return false;
         ws();
         if (peek() == ',') {
           ++i_;

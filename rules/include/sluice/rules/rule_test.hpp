@@ -21,8 +21,8 @@ namespace sluice::rules {
 
 /// Appends one event per JSON object in `text` (an object, an array of objects, or several
 /// objects one after another) to `batch`. Nested objects become dotted names
-/// (`Event.System.EventID`); array elements repeat their name; `null` values are left out;
-/// numbers and booleans keep their text. `raw` is the object's text; format is `json`. Values
+/// (`Event.System.EventID`); array elements are `name.0`, `name.1`, ...; `null` values are left
+/// out; numbers and booleans keep their text. `raw` is the object's text; format is `json`. Values
 /// live in the batch's arena. Returns the number of events added, or where the JSON is invalid.
 Result<std::size_t> add_json_events(std::string_view text, EventBatch& batch);
 
