@@ -12,6 +12,7 @@
 #include <map>
 #include <sstream>
 
+#include "sluice/parse/parser.hpp"
 #include "sluice/rules/rule_test.hpp"
 #include "sluice/rules/sigma.hpp"
 #include "tests_support.hpp"
@@ -83,6 +84,16 @@ TEST(SigmaRegression, SigmaHqRegressionData) {
       auto scanner = (*set)->make_scanner();
       std::vector<sluice::Detection> detections;
       scanner->scan(batch, detections);
+      // The same events as one JSON line each, through core's parser, must give the same count.
+      sluice::EventBatch parsed;
+      sluice::Parser parser;
+      for (const auto& e : batch.events()) {
+        sluice::Event& ev = parsed.add_record(e.raw, 0);
+        parser.parse(ev, parsed.arena());
+      }
+      std::vector<sluice::Detection> via_parser;
+      scanner->scan(parsed, via_parser);
+      EXPECT_EQ(via_parser.size(), detections.size()) << id << " through sluice::Parser";
       if (want < 0 ? !detections.empty() : static_cast<int>(detections.size()) == want) {
         ++passed;
       } else {
