@@ -24,9 +24,7 @@ RUNS=${RUNS:-3}
 RATE=${RATE:-0}
 PROTOCOLS=${PROTOCOLS:-"udp tcp"}
 RECEIVERS=${RECEIVERS:-"floor rsyslog sluice"}
-# LF by default: sluice's framer takes a frame for octet counting only when its message starts
-# with '<', so the corpus's JSON lines derail an octet-counted stream into sluice (see README).
-FRAMING=${FRAMING:-lf}
+FRAMING=${FRAMING:-octet}
 CONNECTIONS=${CONNECTIONS:-1}
 # Not 5514: other tests and demos on a shared machine send there.
 PORT=${PORT:-15514}
