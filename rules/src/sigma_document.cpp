@@ -242,6 +242,8 @@ struct ConditionParser {
   std::size_t pos = 0;
   std::string error;
   std::string reason = "invalid condition";
+  int depth = 0;
+  static constexpr int max_depth = 200;
 
   bool tokenize(const std::string& text) {
     std::size_t i = 0;
@@ -308,6 +310,16 @@ struct ConditionParser {
     return true;
   }
   bool parse_not(ConditionNode& out) {
+    // Recursion depth follows nesting; a bound keeps hostile conditions from exhausting the
+    // stack. Real rules nest a handful of levels.
+    if (++depth > max_depth) {
+      error = "condition nested deeper than " + std::to_string(max_depth) + " levels";
+      return false;
+    }
+    struct Leave {
+      int& d;
+      ~Leave() { --d; }
+    } leave{depth};
     if (at("not")) {
       ++pos;
       ConditionNode inner;

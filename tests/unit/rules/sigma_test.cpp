@@ -305,3 +305,66 @@ TEST(SigmaLoader, SerializedDatabaseCacheGivesTheSameDetections) {
 }
 
 }  // namespace
+
+namespace {
+
+// A small in-process fuzz pass over the loader: real rules cut, flipped and spliced must load or
+// be reported, never crash or hang. (The libFuzzer target lives with the other fuzzers once the
+// fuzz build links the rules module.)
+TEST(SigmaLoader, SurvivesMutatedRules) {
+  SLUICE_REQUIRE_DATA(rules_dir, "sigma/rules/windows/process_creation");
+  std::vector<std::string> texts;
+  for (const auto& e : std::filesystem::directory_iterator(rules_dir)) {
+    texts.push_back(sluice::test::read_file(e.path()));
+    if (texts.size() == 40) break;
+  }
+  texts.push_back("detection: {condition: " + std::string(5000, '(') + "}\n");
+  texts.push_back("title: t\nlogsource: {product: test}\ndetection: {s: {A: 1}, condition: '" +
+                  std::string(3000, '(') + "s" + std::string(3000, ')') + "'}\n");
+  texts.push_back(std::string(10000, '['));
+  std::uint64_t seed = 42;
+  auto next = [&] {
+    seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+    return static_cast<std::size_t>(seed >> 33);
+  };
+  const char* inserts[] = {"|",        "*",     "?",    "\\",    "'",    "\"",  ":",
+                           "\n",       "- ",    "{",    "}",     "null", "|re", "|base64offset",
+                           "|windash", "|cidr", " of ", " not ", "(",    ")"};
+  std::size_t loaded = 0, reported = 0;
+  for (int i = 0; i < 600; ++i) {
+    std::string t = texts[next() % texts.size()];
+    const int edits = 1 + static_cast<int>(next() % 4);
+    for (int k = 0; k < edits && !t.empty(); ++k) {
+      const std::size_t at = next() % t.size();
+      switch (next() % 3) {
+        case 0:
+          t.resize(at);
+          break;
+        case 1:
+          t[at] = static_cast<char>(next() % 256);
+          break;
+        default:
+          t.insert(at, inserts[next() % (sizeof inserts / sizeof *inserts)]);
+          break;
+      }
+    }
+    LoadReport report;
+    SigmaOptions o;  // the shipped mapping: these are Windows rules
+    auto r = sluice::rules::load_sigma_text(t, "mutated.yml", o, report);
+    ASSERT_TRUE(r.has_value()) << r.error().message;
+    loaded += report.loaded;
+    reported += report.skipped.size() + report.errors.size();
+    if (report.loaded) {
+      sluice::EventBatch batch;
+      ASSERT_TRUE(sluice::rules::add_json_events(
+                      R"({"Image":"C:\\x\\cmd.exe","CommandLine":"cmd /c whoami"})", batch)
+                      .has_value());
+      std::vector<sluice::Detection> d;
+      (*r)->make_scanner()->scan(batch, d);
+    }
+  }
+  EXPECT_GT(reported, 0u);
+  std::printf("mutated rules: %zu loaded, %zu reported\n", loaded, reported);
+}
+
+}  // namespace
