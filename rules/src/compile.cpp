@@ -143,6 +143,22 @@ class DatabaseCache {
   std::string dir_;
 };
 
+/// "; used by RULE (FILE), ..." for the atom behind Hyperscan's failing expression index.
+std::string rules_using(const Program& p, const std::vector<std::uint32_t>& atoms, int expression) {
+  if (expression < 0 || static_cast<std::size_t>(expression) >= atoms.size()) return {};
+  const std::uint32_t atom = atoms[static_cast<std::size_t>(expression)];
+  std::string out;
+  for (const auto& r : p.rules) {
+    for (std::uint32_t i = r.leaf_begin; i < r.leaf_end; ++i) {
+      if (p.leaves[i].atom == atom) {
+        out += (out.empty() ? "; used by " : ", ") + r.info.id + " (" + r.info.path + ")";
+        break;
+      }
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 Result<void> finalize_program(Program& p) {
@@ -183,7 +199,8 @@ Result<void> finalize_program(Program& p) {
       } else if (!hs_compile_literals(pats, flags, slot.literals.database, failure)) {
         return Error{"Hyperscan rejected literal '" +
                      (failure.expression >= 0 ? pats[failure.expression] : std::string{}) +
-                     "' for field '" + slot.name + "': " + failure.message};
+                     "' for field '" + slot.name + "': " + failure.message +
+                     rules_using(p, lit_atoms[s], failure.expression)};
       } else if (cache.enabled()) {
         cache.store(key, slot.literals.database);
       }
@@ -204,7 +221,8 @@ Result<void> finalize_program(Program& p) {
       } else if (!hs_compile_regexes(pats, flags, slot.regexes.database, failure)) {
         return Error{"Hyperscan rejected regex '" +
                      (failure.expression >= 0 ? pats[failure.expression] : std::string{}) +
-                     "' for field '" + slot.name + "': " + failure.message};
+                     "' for field '" + slot.name + "': " + failure.message +
+                     rules_using(p, re_atoms[s], failure.expression)};
       } else if (cache.enabled()) {
         cache.store(key, slot.regexes.database);
       }
