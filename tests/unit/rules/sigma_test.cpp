@@ -131,6 +131,9 @@ const BadRule bad_rules[] = {
     {"bad regex",
      "title: t\nlogsource: {product: test}\ndetection: {sel: {A|re: 'a(b'}, condition: sel}\n",
      "unsupported regex"},
+    {"lookahead (Hyperscan prefilters it, RE2 cannot confirm it)",
+     "title: t\nlogsource: {product: test}\ndetection: {sel: {A|re: 'a(?=b)'}, condition: sel}\n",
+     "unsupported regex"},
     {"yaml syntax", "title: [unclosed\n", "error: invalid yaml"},
 };
 
@@ -144,6 +147,15 @@ TEST(SigmaLoader, BadRulesAreReportedWithTheirReason) {
     for (const auto& d : l.report.errors)
       EXPECT_FALSE(d.message.empty()) << b.name;
   }
+}
+
+TEST(SigmaLoader, RegexFallbackToRe2IsCounted) {
+  auto l = load(
+      "title: t\nlogsource: {product: test}\ndetection: {sel: {A|re: '(?U)fo+bar'}, condition: "
+      "sel}\n");
+  EXPECT_EQ(l.report.loaded, 1u);
+  EXPECT_EQ(l.report.regex_fallbacks, 1u);
+  EXPECT_EQ(l.report.always_evaluated, 1u);  // no Hyperscan atom can trigger it
 }
 
 TEST(SigmaLoader, CorrelationMessage) {
