@@ -38,9 +38,9 @@ struct SigmaOptions {
 
 /// One rule (or file) that was not loaded, and why.
 struct RuleDiagnostic {
-  std::string path;
-  std::string rule_id;
-  std::string title;
+  std::string path;     ///< the rule file (or the `origin` given to `load_sigma_text`)
+  std::string rule_id;  ///< the rule's `id`, empty when it has none or the file did not parse
+  std::string title;    ///< the rule's `title`, when known
   /// Short fixed category, e.g. "unknown logsource", "correlation", "unsupported modifier",
   /// "invalid yaml", "invalid condition". Suitable for grouping and counting.
   std::string reason;
