@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "load.hpp"
+#include "sluice/parse/parser.hpp"
 
 namespace sluice::rules {
 namespace {
@@ -269,6 +270,7 @@ void run_file(const fs::path& file, const std::string& mapping_path, RuleTestRes
     }
     const auto& rules = *set.value();
     EventBatch batch;
+    Parser parser;
     std::vector<std::vector<std::string>> expected;
     std::vector<std::string> labels;
     std::size_t index = 0;
@@ -284,7 +286,11 @@ void run_file(const fs::path& file, const std::string& mapping_path, RuleTestRes
           expect.push_back(x.Scalar());
         }
       }
-      if (ev["json"]) {
+      if (ev["line"]) {
+        // A raw log line, parsed by core's parser exactly as `sluice scan` would.
+        Event& e = batch.add_record(scalar(ev["line"]), 0);
+        parser.parse(e, batch.arena());
+      } else if (ev["json"]) {
         const std::size_t before = batch.size();
         auto added = add_json_events(scalar(ev["json"]), batch);
         if (!added || batch.size() != before + 1) {
