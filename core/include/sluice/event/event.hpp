@@ -27,14 +27,14 @@ enum class ParseStatus : std::uint8_t { pending, parsed, unparsed };
 /// Why a line became an unparsed event. Small and fixed: each value is a counter label.
 enum class UnparsedReason : std::uint8_t {
   none,
-  empty,                      ///< zero bytes, or only whitespace and control characters
-  no_format_matched,          ///< auto mode: no parser accepted the line
-  bad_priority,               ///< `<PRI>` missing where required, out of range or unterminated
-  bad_header,                 ///< header fields missing or malformed (version, timestamp, ...)
-  bad_structured_data,        ///< RFC 5424 structured data malformed or unterminated
-  bad_json,                   ///< not a JSON object, or invalid JSON
-  bad_cef,                    ///< CEF header with fewer than seven fields
-  too_deep,                   ///< nesting beyond what the parser accepts
+  empty,                ///< zero bytes, or only whitespace and control characters
+  no_format_matched,    ///< auto mode: no parser accepted the line
+  bad_priority,         ///< `<PRI>` missing where required, out of range or unterminated
+  bad_header,           ///< header fields missing or malformed (version, timestamp, ...)
+  bad_structured_data,  ///< RFC 5424 structured data malformed or unterminated
+  bad_json,             ///< not a JSON object, or invalid JSON
+  bad_cef,              ///< CEF header with fewer than seven fields
+  too_deep,             ///< nesting beyond what the parser accepts
 };
 inline constexpr std::size_t unparsed_reason_count = 9;
 std::string_view to_string(UnparsedReason reason);
@@ -59,6 +59,9 @@ struct PeerAddress {
 
   /// Text form of the address alone ("10.0.0.1", "::1"); empty when `family == 0`.
   std::string address_string() const;
+  /// Writes the text form of the address into `buf` (at least 46 bytes, INET6_ADDRSTRLEN) and
+  /// returns its length. Does not allocate; IPv4 is formatted without going through `sprintf`.
+  std::size_t format_address(char* buf) const;
   static PeerAddress ipv4(std::uint32_t host_order_address, std::uint16_t port);
   static PeerAddress ipv6(const std::uint8_t (&bytes)[16], std::uint16_t port);
 };
