@@ -683,7 +683,7 @@ bool Lowerer::add_rule(const SigmaRule& rule, const std::vector<const SigmaFilte
     reason = "unknown logsource";
     message = "no mapping for logsource product='" + rule.logsource.product + "' category='" +
               rule.logsource.category + "' service='" + rule.logsource.service + "' in " +
-              mapping_.path;
+              mapping_.path + " (add a `logsources` entry there to run it)";
     return false;
   }
   try {

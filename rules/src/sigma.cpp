@@ -105,10 +105,11 @@ Result<std::shared_ptr<const RuleSet>> build(const std::vector<Source>& sources,
           filters.push_back(std::move(doc.filter));
           break;
         case ParsedDocument::Kind::skipped:
-          report.skipped.push_back({src.path, doc.id, doc.title, doc.reason, doc.message});
+          report.skipped.push_back(
+              {src.path, doc.id, doc.title, doc.reason, doc.message, doc.line});
           break;
         case ParsedDocument::Kind::error:
-          report.errors.push_back({src.path, doc.id, doc.title, doc.reason, doc.message});
+          report.errors.push_back({src.path, doc.id, doc.title, doc.reason, doc.message, doc.line});
           break;
         case ParsedDocument::Kind::empty:
           break;
@@ -134,13 +135,14 @@ Result<std::shared_ptr<const RuleSet>> build(const std::vector<Source>& sources,
   for (const auto& rule : rules) {
     if (min_rank >= 0 && level_rank(rule.level) < min_rank) {
       report.skipped.push_back({rule.path, rule.id, rule.title, "below minimum level",
-                                "level '" + rule.level + "' is below '" + options.min_level + "'"});
+                                "level '" + rule.level + "' is below '" + options.min_level + "'",
+                                rule.line});
       continue;
     }
     if (!options.statuses.empty() && std::find(options.statuses.begin(), options.statuses.end(),
                                                rule.status) == options.statuses.end()) {
       report.skipped.push_back({rule.path, rule.id, rule.title, "status not selected",
-                                "status '" + rule.status + "' is not selected"});
+                                "status '" + rule.status + "' is not selected", rule.line});
       continue;
     }
     std::vector<const SigmaFilter*> applied;
@@ -151,7 +153,7 @@ Result<std::shared_ptr<const RuleSet>> build(const std::vector<Source>& sources,
     }
     std::string reason, message;
     if (!lowerer.add_rule(rule, applied, reason, message)) {
-      RuleDiagnostic d{rule.path, rule.id, rule.title, reason, message};
+      RuleDiagnostic d{rule.path, rule.id, rule.title, reason, message, rule.line};
       (is_error_reason(reason) ? report.errors : report.skipped).push_back(std::move(d));
     }
   }

@@ -69,7 +69,15 @@ struct RuleProblem {
   bool skip;  ///< true: valid but unsupported (skipped); false: malformed (error)
   std::string reason;
   std::string message;
+  std::size_t line = 0;  ///< 1-based, 0 until a caller that knows the node sets it
 };
+
+/// 1-based line of a node, 0 when yaml-cpp has none.
+std::size_t line_of(const YAML::Node& n) {
+  if (!n) return 0;
+  const YAML::Mark m = n.Mark();
+  return m.line >= 0 ? static_cast<std::size_t>(m.line) + 1 : 0;
+}
 
 [[noreturn]] void fail(std::string reason, std::string message) {
   throw RuleProblem{false, std::move(reason), std::move(message)};
@@ -197,7 +205,12 @@ std::vector<DetectionItem> parse_map(const YAML::Node& map, const std::string& n
     if (kv.second && kv.second.IsMap())
       fail("invalid detection",
            "search identifier '" + name + "': field '" + key + "' has a map as value");
-    items.push_back(make_item(key, kv.second));
+    try {
+      items.push_back(make_item(key, kv.second));
+    } catch (RuleProblem& p) {
+      if (!p.line) p.line = line_of(kv.first);
+      throw;
+    }
   }
   if (items.empty()) fail("invalid detection", "search identifier '" + name + "' is empty");
   return items;
@@ -424,7 +437,18 @@ void check_references(const ConditionNode& node, const std::vector<SearchIdentif
   }
 }
 
+ConditionNode parse_conditions_at(const YAML::Node& cond);
+
 ConditionNode parse_conditions(const YAML::Node& cond) {
+  try {
+    return parse_conditions_at(cond);
+  } catch (RuleProblem& p) {
+    if (!p.line) p.line = line_of(cond);
+    throw;
+  }
+}
+
+ConditionNode parse_conditions_at(const YAML::Node& cond) {
   std::vector<std::string> texts;
   if (cond.IsSequence()) {
     for (const auto& c : cond)
@@ -536,6 +560,7 @@ ParsedDocument parse_document(const YAML::Node& doc, const std::string& path) {
   ParsedDocument out;
   try {
     if (!doc || doc.IsNull()) return out;
+    out.line = line_of(doc);
     if (!doc.IsMap()) {
       out.kind = ParsedDocument::Kind::error;
       out.reason = "invalid document";
@@ -572,6 +597,7 @@ ParsedDocument parse_document(const YAML::Node& doc, const std::string& path) {
     rule.title = out.title;
     rule.name = scalar(doc["name"]);
     rule.path = path;
+    rule.line = out.line;
     rule.status = lower(scalar(doc["status"]));
     rule.level = lower(scalar(doc["level"]));
     rule.description = scalar(doc["description"]);
@@ -587,17 +613,24 @@ ParsedDocument parse_document(const YAML::Node& doc, const std::string& path) {
     if (!det["condition"]) fail("missing condition", "'detection' has no 'condition'");
     rule.identifiers = parse_identifiers(det, {"condition", "timeframe"});
     rule.condition = parse_conditions(det["condition"]);
-    check_references(rule.condition, rule.identifiers);
+    try {
+      check_references(rule.condition, rule.identifiers);
+    } catch (RuleProblem& p) {
+      p.line = line_of(det["condition"]);
+      throw;
+    }
     out.kind = ParsedDocument::Kind::rule;
     out.rule = std::move(rule);
   } catch (const RuleProblem& p) {
     out.kind = p.skip ? ParsedDocument::Kind::skipped : ParsedDocument::Kind::error;
     out.reason = p.reason;
     out.message = p.message;
+    if (p.line) out.line = p.line;
   } catch (const YAML::Exception& e) {
     out.kind = ParsedDocument::Kind::error;
     out.reason = "invalid yaml";
     out.message = e.what();
+    if (e.mark.line >= 0) out.line = static_cast<std::size_t>(e.mark.line) + 1;
   } catch (const std::exception& e) {
     out.kind = ParsedDocument::Kind::error;
     out.reason = "invalid document";
@@ -616,6 +649,7 @@ std::vector<ParsedDocument> parse_documents(const std::string& text, const std::
     d.kind = ParsedDocument::Kind::error;
     d.reason = "invalid yaml";
     d.message = e.what();
+    if (e.mark.line >= 0) d.line = static_cast<std::size_t>(e.mark.line) + 1;
     out.push_back(std::move(d));
     return out;
   }

@@ -107,6 +107,7 @@ struct SigmaRule {
   std::string description;
   std::vector<std::string> tags;
   std::string path;
+  std::size_t line = 0;  ///< where the document starts (1-based)
   LogSource logsource;
   std::vector<SearchIdentifier> identifiers;
   ConditionNode condition;  ///< a list of conditions is folded into one `or_`
@@ -120,8 +121,9 @@ struct ParsedDocument {
   SigmaFilter filter;
   std::string id;
   std::string title;
-  std::string reason;   ///< for skipped and error
-  std::string message;  ///< for skipped and error
+  std::string reason;    ///< for skipped and error
+  std::string message;   ///< for skipped and error
+  std::size_t line = 0;  ///< 1-based line of the problem, else of the document; 0 unknown
 };
 
 /// Parses one YAML document (already merged with its `action: global` part). Never throws.

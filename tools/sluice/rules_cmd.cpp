@@ -26,6 +26,11 @@ void usage() {
                "       sluice rules test [--mapping FILE] PATH...\n");
 }
 
+/// `path:line`, or the path alone when the line is unknown.
+std::string where(const rules::RuleDiagnostic& d) {
+  return d.line ? d.path + ":" + std::to_string(d.line) : d.path;
+}
+
 int check(const rules::SigmaOptions& options, bool quiet) {
   rules::LoadReport report;
   auto set = rules::load_sigma(options, report);
@@ -37,12 +42,12 @@ int check(const rules::SigmaOptions& options, bool quiet) {
   for (const auto& d : report.skipped) {
     ++skipped[d.reason];
     if (!quiet)
-      std::printf("skipped  %s  %s  [%s] %s\n", d.path.c_str(),
+      std::printf("skipped  %s  %s  [%s] %s\n", where(d).c_str(),
                   d.rule_id.empty() ? "-" : d.rule_id.c_str(), d.reason.c_str(), d.message.c_str());
   }
   for (const auto& d : report.errors) {
     ++errors[d.reason];
-    std::printf("error    %s  %s  [%s] %s\n", d.path.c_str(),
+    std::printf("error    %s  %s  [%s] %s\n", where(d).c_str(),
                 d.rule_id.empty() ? "-" : d.rule_id.c_str(), d.reason.c_str(), d.message.c_str());
   }
   std::printf(

@@ -158,6 +158,25 @@ TEST(SigmaLoader, RegexFallbackToRe2IsCounted) {
   EXPECT_EQ(l.report.always_evaluated, 1u);  // no Hyperscan atom can trigger it
 }
 
+TEST(SigmaLoader, DiagnosticsNameTheLine) {
+  auto l = load(
+      "title: t\n"
+      "logsource: {product: test}\n"
+      "detection:\n"
+      "  sel:\n"
+      "    A|bogus: 1\n"
+      "  condition: sel\n"
+      "---\n"
+      "title: u\n"
+      "logsource: {product: test}\n"
+      "detection:\n"
+      "  sel: {A: 1}\n"
+      "  condition: sel and nope\n");
+  ASSERT_EQ(l.report.errors.size(), 2u);
+  EXPECT_EQ(l.report.errors[0].line, 5u);
+  EXPECT_EQ(l.report.errors[1].line, 12u);
+}
+
 TEST(SigmaLoader, CorrelationMessage) {
   auto l = load(bad_rules[0].yaml);
   ASSERT_EQ(l.report.skipped.size(), 1u);

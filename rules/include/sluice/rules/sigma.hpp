@@ -46,6 +46,8 @@ struct RuleDiagnostic {
   std::string reason;
   /// The full, actionable explanation (names the key, the value and the identifier).
   std::string message;
+  /// 1-based line in `path` of the offending key (else of the rule's document); 0 when unknown.
+  std::size_t line = 0;
 };
 
 /// The outcome of a load: how many rules are in the set and every rule that is not.
