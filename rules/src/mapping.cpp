@@ -44,8 +44,9 @@ const LogSourceMapping* Mapping::find(const LogSource& ls) const {
 
 std::vector<std::string> Mapping::map_field(const LogSourceMapping& ls,
                                             const std::string& field) const {
-  if (auto it = ls.fields.find(field); it != ls.fields.end()) return it->second;
-  if (auto it = fields.find(field); it != fields.end()) return it->second;
+  if (auto it = ls.fields.find(field); it != ls.fields.end() && !it->second.empty())
+    return it->second;
+  if (auto it = fields.find(field); it != fields.end() && !it->second.empty()) return it->second;
   return {field};
 }
 
