@@ -419,207 +419,250 @@ std::uint32_t Lowerer::lower_item(const DetectionItem& item, Context& cx, bool n
     return make_op(Node::Kind::not_, {present});
   }
 
-  std::vector<std::uint32_t> per_value;
+  // `|expand`: each `%name%` placeholder becomes each of its values from the mapping's
+  // `placeholders` (pySigma's value-list expansion); a value with placeholders is the OR of its
+  // expansions.
+  std::vector<std::vector<SigmaValue>> groups;
   for (const auto& v : item.values) {
+    if (!item.has(Modifier::expand) || v.is_null) {
+      groups.push_back({v});
+      continue;
+    }
+    std::vector<std::string> texts{""};
+    std::size_t i = 0;
+    while (i < v.text.size()) {
+      const auto open = v.text.find('%', i);
+      const auto close = open == std::string::npos ? open : v.text.find('%', open + 1);
+      if (close == std::string::npos) {
+        for (auto& t : texts)
+          t += v.text.substr(i);
+        break;
+      }
+      for (auto& t : texts)
+        t += v.text.substr(i, open - i);
+      const std::string name = v.text.substr(open + 1, close - open - 1);
+      auto it = mapping_.placeholders.find(name);
+      if (it == mapping_.placeholders.end() || it->second.empty())
+        throw LowerProblem{"unresolved placeholder",
+                           "'" + item.field + "|expand': placeholder '%" + name +
+                               "%' has no values (define it under `placeholders` in " +
+                               mapping_.path + ")"};
+      std::vector<std::string> next;
+      for (const auto& t : texts)
+        for (const auto& value : it->second)
+          next.push_back(t + value);
+      texts = std::move(next);
+      i = close + 1;
+    }
+    std::vector<SigmaValue> group;
+    for (auto& t : texts)
+      group.push_back(SigmaValue{std::move(t), false});
+    groups.push_back(std::move(group));
+  }
+
+  std::vector<std::uint32_t> per_value;
+  for (const auto& group : groups) {
     std::vector<std::uint32_t> alts;
-    if (item.has(Modifier::fieldref)) {
-      const auto targets = mapping_.map_field(*cx.logsource, v.text);
-      const std::uint32_t ref = slot(targets.front());
-      LiteralMode mode = LiteralMode::equals;
-      if (item.has(Modifier::contains))
-        mode = LiteralMode::contains;
-      else if (item.has(Modifier::startswith))
-        mode = LiteralMode::prefix;
-      else if (item.has(Modifier::endswith))
-        mode = LiteralMode::suffix;
-      alts.push_back(over_slots([&](std::uint32_t s) {
-        Leaf l;
-        l.kind = LeafKind::fieldref;
-        l.slot = s;
-        l.ref_slot = ref;
-        l.ref_mode = mode;
-        l.cased = cased;
-        return make_leaf(l, cx, inner_neg);
-      }));
-    } else if (item.has(Modifier::gt) || item.has(Modifier::gte) || item.has(Modifier::lt) ||
-               item.has(Modifier::lte)) {
-      Compare op = item.has(Modifier::gt)    ? Compare::gt
-                   : item.has(Modifier::gte) ? Compare::gte
-                   : item.has(Modifier::lt)  ? Compare::lt
-                                             : Compare::lte;
-      const double number = std::strtod(v.text.c_str(), nullptr);
-      alts.push_back(over_slots([&](std::uint32_t s) {
-        Leaf l;
-        l.kind = LeafKind::numeric;
-        l.slot = s;
-        l.compare = op;
-        l.number = number;
-        return make_leaf(l, cx, inner_neg);
-      }));
-    } else if (item.has(Modifier::cidr)) {
-      Network net;
-      if (!parse_network(v.text, net))
-        throw LowerProblem{"invalid value",
-                           "'" + item.field + "|cidr': '" + v.text + "' is not a network"};
-      alts.push_back(over_slots([&](std::uint32_t s) {
-        Leaf l;
-        l.kind = LeafKind::cidr;
-        l.slot = s;
-        l.network = net;
-        return make_leaf(l, cx, inner_neg);
-      }));
-    } else if (item.has(Modifier::re)) {
-      const bool ci = item.has(Modifier::re_i);
-      const bool ml = item.has(Modifier::re_m);
-      const bool dot = item.has(Modifier::re_s);
-      unsigned flags = hs_flag::singlematch | hs_flag::allowempty;
-      if (ci) flags |= hs_flag::caseless;
-      if (ml) flags |= hs_flag::multiline;
-      if (dot) flags |= hs_flag::dotall;
-      alts.push_back(over_slots([&](std::uint32_t s) {
-        return regex_leaf(v.text, flags, ci, ml, dot, s, cx, inner_neg);
-      }));
-    } else {
-      // Wildcard strings, transformed by the modifiers in the order written.
-      std::vector<Glob> globs{parse_glob(v.text)};
-      bool positional = false;
-      for (auto m : item.modifiers) {
-        switch (m) {
-          case Modifier::contains:
-            positional = true;
-            for (auto& g : globs) {
-              if (g.empty() || g.front().kind != Piece::Kind::star)
-                g.insert(g.begin(), {Piece::Kind::star, {}});
-              if (g.back().kind != Piece::Kind::star) g.push_back({Piece::Kind::star, {}});
-            }
-            break;
-          case Modifier::startswith:
-            positional = true;
-            for (auto& g : globs)
-              if (g.empty() || g.back().kind != Piece::Kind::star)
-                g.push_back({Piece::Kind::star, {}});
-            break;
-          case Modifier::endswith:
-            positional = true;
-            for (auto& g : globs)
-              if (g.empty() || g.front().kind != Piece::Kind::star)
-                g.insert(g.begin(), {Piece::Kind::star, {}});
-            break;
-          case Modifier::base64:
-          case Modifier::base64offset: {
-            std::vector<Glob> next;
-            for (const auto& g : globs) {
-              if (has_wildcards(g))
-                throw LowerProblem{"unsupported modifier",
-                                   "'" + item.field + "': |" + to_string(m) +
-                                       " of a value with wildcards (apply contains after it)"};
-              const std::string text = literal_text(g);
-              if (m == Modifier::base64) {
-                next.push_back(Glob{});
-                push_lit(next.back(), base64(text));
-              } else {
-                for (auto& s : base64_offsets(text)) {
+    for (const auto& v : group) {
+      if (item.has(Modifier::fieldref)) {
+        const auto targets = mapping_.map_field(*cx.logsource, v.text);
+        const std::uint32_t ref = slot(targets.front());
+        LiteralMode mode = LiteralMode::equals;
+        if (item.has(Modifier::contains))
+          mode = LiteralMode::contains;
+        else if (item.has(Modifier::startswith))
+          mode = LiteralMode::prefix;
+        else if (item.has(Modifier::endswith))
+          mode = LiteralMode::suffix;
+        alts.push_back(over_slots([&](std::uint32_t s) {
+          Leaf l;
+          l.kind = LeafKind::fieldref;
+          l.slot = s;
+          l.ref_slot = ref;
+          l.ref_mode = mode;
+          l.cased = cased;
+          return make_leaf(l, cx, inner_neg);
+        }));
+      } else if (item.has(Modifier::gt) || item.has(Modifier::gte) || item.has(Modifier::lt) ||
+                 item.has(Modifier::lte)) {
+        Compare op = item.has(Modifier::gt)    ? Compare::gt
+                     : item.has(Modifier::gte) ? Compare::gte
+                     : item.has(Modifier::lt)  ? Compare::lt
+                                               : Compare::lte;
+        const double number = std::strtod(v.text.c_str(), nullptr);
+        alts.push_back(over_slots([&](std::uint32_t s) {
+          Leaf l;
+          l.kind = LeafKind::numeric;
+          l.slot = s;
+          l.compare = op;
+          l.number = number;
+          return make_leaf(l, cx, inner_neg);
+        }));
+      } else if (item.has(Modifier::cidr)) {
+        Network net;
+        if (!parse_network(v.text, net))
+          throw LowerProblem{"invalid value",
+                             "'" + item.field + "|cidr': '" + v.text + "' is not a network"};
+        alts.push_back(over_slots([&](std::uint32_t s) {
+          Leaf l;
+          l.kind = LeafKind::cidr;
+          l.slot = s;
+          l.network = net;
+          return make_leaf(l, cx, inner_neg);
+        }));
+      } else if (item.has(Modifier::re)) {
+        const bool ci = item.has(Modifier::re_i);
+        const bool ml = item.has(Modifier::re_m);
+        const bool dot = item.has(Modifier::re_s);
+        unsigned flags = hs_flag::singlematch | hs_flag::allowempty;
+        if (ci) flags |= hs_flag::caseless;
+        if (ml) flags |= hs_flag::multiline;
+        if (dot) flags |= hs_flag::dotall;
+        alts.push_back(over_slots([&](std::uint32_t s) {
+          return regex_leaf(v.text, flags, ci, ml, dot, s, cx, inner_neg);
+        }));
+      } else {
+        // Wildcard strings, transformed by the modifiers in the order written.
+        std::vector<Glob> globs{parse_glob(v.text)};
+        bool positional = false;
+        for (auto m : item.modifiers) {
+          switch (m) {
+            case Modifier::contains:
+              positional = true;
+              for (auto& g : globs) {
+                if (g.empty() || g.front().kind != Piece::Kind::star)
+                  g.insert(g.begin(), {Piece::Kind::star, {}});
+                if (g.back().kind != Piece::Kind::star) g.push_back({Piece::Kind::star, {}});
+              }
+              break;
+            case Modifier::startswith:
+              positional = true;
+              for (auto& g : globs)
+                if (g.empty() || g.back().kind != Piece::Kind::star)
+                  g.push_back({Piece::Kind::star, {}});
+              break;
+            case Modifier::endswith:
+              positional = true;
+              for (auto& g : globs)
+                if (g.empty() || g.front().kind != Piece::Kind::star)
+                  g.insert(g.begin(), {Piece::Kind::star, {}});
+              break;
+            case Modifier::base64:
+            case Modifier::base64offset: {
+              std::vector<Glob> next;
+              for (const auto& g : globs) {
+                if (has_wildcards(g))
+                  throw LowerProblem{"unsupported modifier",
+                                     "'" + item.field + "': |" + to_string(m) +
+                                         " of a value with wildcards (apply contains after it)"};
+                const std::string text = literal_text(g);
+                if (m == Modifier::base64) {
                   next.push_back(Glob{});
-                  push_lit(next.back(), s);
+                  push_lit(next.back(), base64(text));
+                } else {
+                  for (auto& s : base64_offsets(text)) {
+                    next.push_back(Glob{});
+                    push_lit(next.back(), s);
+                  }
                 }
               }
+              globs = std::move(next);
+              break;
             }
-            globs = std::move(next);
-            break;
-          }
-          case Modifier::utf16le:
-          case Modifier::utf16be:
-          case Modifier::utf16:
-            for (auto& g : globs) {
-              bool first = true;
-              for (auto& piece : g) {
-                if (piece.kind != Piece::Kind::lit) continue;
-                piece.text = utf16(piece.text, m == Modifier::utf16be);
-                if (m == Modifier::utf16 && first && &piece == &g.front())
-                  piece.text = std::string("\xff\xfe", 2) + piece.text;
-                first = false;
+            case Modifier::utf16le:
+            case Modifier::utf16be:
+            case Modifier::utf16:
+              for (auto& g : globs) {
+                bool first = true;
+                for (auto& piece : g) {
+                  if (piece.kind != Piece::Kind::lit) continue;
+                  piece.text = utf16(piece.text, m == Modifier::utf16be);
+                  if (m == Modifier::utf16 && first && &piece == &g.front())
+                    piece.text = std::string("\xff\xfe", 2) + piece.text;
+                  first = false;
+                }
               }
+              break;
+            case Modifier::windash: {
+              std::vector<Glob> next;
+              for (const auto& g : globs) {
+                bool too_many = false;
+                auto ex = windash(g, too_many);
+                if (too_many)
+                  throw LowerProblem{"unsupported modifier", "'" + item.field +
+                                                                 "': |windash expands '" + v.text +
+                                                                 "' to too many variants"};
+                for (auto& x : ex)
+                  next.push_back(std::move(x));
+              }
+              globs = std::move(next);
+              break;
             }
-            break;
-          case Modifier::windash: {
-            std::vector<Glob> next;
-            for (const auto& g : globs) {
-              bool too_many = false;
-              auto ex = windash(g, too_many);
-              if (too_many)
-                throw LowerProblem{
-                    "unsupported modifier",
-                    "'" + item.field + "': |windash expands '" + v.text + "' to too many variants"};
-              for (auto& x : ex)
-                next.push_back(std::move(x));
+            default:
+              break;
+          }
+        }
+        if (item.field.empty() && !positional) {
+          // Keywords search the text for the value (spec: "Keywords search").
+          for (auto& g : globs) {
+            if (g.empty() || g.front().kind != Piece::Kind::star)
+              g.insert(g.begin(), {Piece::Kind::star, {}});
+            if (g.back().kind != Piece::Kind::star) g.push_back({Piece::Kind::star, {}});
+          }
+        }
+        for (const auto& g : globs) {
+          alts.push_back(over_slots([&](std::uint32_t s) -> std::uint32_t {
+            Leaf l;
+            l.slot = s;
+            bool stars_only = !g.empty();
+            for (const auto& piece : g)
+              if (piece.kind != Piece::Kind::star) stars_only = false;
+            if (g.empty()) {
+              l.kind = LeafKind::empty;
+              return make_leaf(l, cx, inner_neg);
             }
-            globs = std::move(next);
-            break;
-          }
-          default:
-            break;
+            if (stars_only) {
+              l.kind = LeafKind::exists;
+              return make_leaf(l, cx, inner_neg);
+            }
+            const bool lead = g.front().kind == Piece::Kind::star;
+            const bool trail = g.back().kind == Piece::Kind::star;
+            const std::size_t lits = std::count_if(
+                g.begin(), g.end(), [](const Piece& p) { return p.kind == Piece::Kind::lit; });
+            const std::size_t ones = std::count_if(
+                g.begin(), g.end(), [](const Piece& p) { return p.kind == Piece::Kind::one; });
+            const std::size_t stars = g.size() - lits - ones;
+            if (lits == 1 && ones == 0 &&
+                stars == static_cast<std::size_t>(lead) + static_cast<std::size_t>(trail)) {
+              Atom a;
+              a.slot = s;
+              a.literal = true;
+              a.caseless = !cased;
+              a.mode = lead && trail ? LiteralMode::contains
+                       : lead        ? LiteralMode::suffix
+                       : trail       ? LiteralMode::prefix
+                                     : LiteralMode::equals;
+              a.pattern = g[lead ? 1 : 0].text;
+              l.kind = LeafKind::atom;
+              l.atom = atom(std::move(a));
+              return make_leaf(l, cx, inner_neg);
+            }
+            std::string re = lead ? "" : "^";
+            for (std::size_t i = lead ? 1 : 0; i < g.size() - (trail ? 1 : 0); ++i) {
+              const auto& piece = g[i];
+              if (piece.kind == Piece::Kind::lit)
+                re += regex_escape(piece.text);
+              else if (piece.kind == Piece::Kind::star)
+                re += ".*";
+              else
+                re += '.';
+            }
+            if (!trail) re += "\\z";
+            unsigned flags = hs_flag::singlematch | hs_flag::dotall;
+            if (!cased) flags |= hs_flag::caseless;
+            return regex_leaf(re, flags, !cased, false, true, s, cx, inner_neg, true);
+          }));
         }
-      }
-      if (item.field.empty() && !positional) {
-        // Keywords search the text for the value (spec: "Keywords search").
-        for (auto& g : globs) {
-          if (g.empty() || g.front().kind != Piece::Kind::star)
-            g.insert(g.begin(), {Piece::Kind::star, {}});
-          if (g.back().kind != Piece::Kind::star) g.push_back({Piece::Kind::star, {}});
-        }
-      }
-      for (const auto& g : globs) {
-        alts.push_back(over_slots([&](std::uint32_t s) -> std::uint32_t {
-          Leaf l;
-          l.slot = s;
-          bool stars_only = !g.empty();
-          for (const auto& piece : g)
-            if (piece.kind != Piece::Kind::star) stars_only = false;
-          if (g.empty()) {
-            l.kind = LeafKind::empty;
-            return make_leaf(l, cx, inner_neg);
-          }
-          if (stars_only) {
-            l.kind = LeafKind::exists;
-            return make_leaf(l, cx, inner_neg);
-          }
-          const bool lead = g.front().kind == Piece::Kind::star;
-          const bool trail = g.back().kind == Piece::Kind::star;
-          const std::size_t lits = std::count_if(
-              g.begin(), g.end(), [](const Piece& p) { return p.kind == Piece::Kind::lit; });
-          const std::size_t ones = std::count_if(
-              g.begin(), g.end(), [](const Piece& p) { return p.kind == Piece::Kind::one; });
-          const std::size_t stars = g.size() - lits - ones;
-          if (lits == 1 && ones == 0 &&
-              stars == static_cast<std::size_t>(lead) + static_cast<std::size_t>(trail)) {
-            Atom a;
-            a.slot = s;
-            a.literal = true;
-            a.caseless = !cased;
-            a.mode = lead && trail ? LiteralMode::contains
-                     : lead        ? LiteralMode::suffix
-                     : trail       ? LiteralMode::prefix
-                                   : LiteralMode::equals;
-            a.pattern = g[lead ? 1 : 0].text;
-            l.kind = LeafKind::atom;
-            l.atom = atom(std::move(a));
-            return make_leaf(l, cx, inner_neg);
-          }
-          std::string re = lead ? "" : "^";
-          for (std::size_t i = lead ? 1 : 0; i < g.size() - (trail ? 1 : 0); ++i) {
-            const auto& piece = g[i];
-            if (piece.kind == Piece::Kind::lit)
-              re += regex_escape(piece.text);
-            else if (piece.kind == Piece::Kind::star)
-              re += ".*";
-            else
-              re += '.';
-          }
-          if (!trail) re += "\\z";
-          unsigned flags = hs_flag::singlematch | hs_flag::dotall;
-          if (!cased) flags |= hs_flag::caseless;
-          return regex_leaf(re, flags, !cased, false, true, s, cx, inner_neg, true);
-        }));
       }
     }
     per_value.push_back(make_op(Node::Kind::or_, alts));

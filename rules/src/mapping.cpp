@@ -70,6 +70,7 @@ Result<Mapping> load_mapping(const std::string& path) {
           m.normalizer.aliases.emplace(kv.first.as<std::string>(), kv.second.as<std::string>());
     }
     read_fields(root["fields"], m.fields);
+    read_fields(root["placeholders"], m.placeholders);
     const YAML::Node ls = root["logsources"];
     if (!ls || !ls.IsSequence()) return Error{path + ": 'logsources' must be a list"};
     for (const auto& entry : ls) {

@@ -30,6 +30,8 @@ struct Mapping {
   FieldNormalizer normalizer;
   std::map<std::string, std::vector<std::string>> fields;  ///< for every log source
   std::vector<LogSourceMapping> logsources;
+  /// Values of `%name%` placeholders for the `|expand` modifier.
+  std::map<std::string, std::vector<std::string>> placeholders;
 
   /// The entry for a rule's log source, or nullptr ("unknown logsource").
   const LogSourceMapping* find(const LogSource& ls) const;

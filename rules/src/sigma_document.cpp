@@ -133,9 +133,6 @@ void validate_item(const DetectionItem& item, const std::string& key) {
   int numeric = 0;
   for (auto m : {Modifier::gt, Modifier::gte, Modifier::lt, Modifier::lte})
     if (item.has(m)) ++numeric;
-  if (item.has(Modifier::expand))
-    skip("unresolved placeholder",
-         "'" + key + "' uses |expand; placeholders need a pipeline that defines them");
   for (auto m : {Modifier::re_i, Modifier::re_m, Modifier::re_s})
     if (item.has(m) && !is_re)
       fail("invalid modifier", "'" + key + "': regex flag modifier without |re");

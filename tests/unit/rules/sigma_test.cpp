@@ -84,8 +84,8 @@ const BadRule bad_rules[] = {
     {"unknown logsource",
      "title: t\nlogsource: {product: nosuchproduct}\ndetection: {sel: {A: 1}, condition: sel}\n",
      "unknown logsource"},
-    {"expand placeholder",
-     "title: t\nlogsource: {product: test}\ndetection: {sel: {A|expand: '%Admins%'}, condition: "
+    {"expand placeholder without values",
+     "title: t\nlogsource: {product: test}\ndetection: {sel: {A|expand: '%Nobody%'}, condition: "
      "sel}\n",
      "unresolved placeholder"},
     {"time modifier",
