@@ -77,11 +77,14 @@ class JsonFlattener {
           break;
         case 'u': {
           if (i_ + 4 > s_.size()) return fail("bad \\u escape");
-          unsigned cp = std::stoul(std::string(s_.substr(i_, 4)), nullptr, 16);
+          unsigned cp = 0;
+          if (!hex4(s_.substr(i_, 4), cp)) return fail("bad \\u escape");
           i_ += 4;
           if (cp >= 0xd800 && cp < 0xdc00 && i_ + 6 <= s_.size() && s_[i_] == '\\' &&
               s_[i_ + 1] == 'u') {
-            const unsigned lo = std::stoul(std::string(s_.substr(i_ + 2, 4)), nullptr, 16);
+            unsigned lo = 0;
+            if (!hex4(s_.substr(i_ + 2, 4), lo) || lo < 0xdc00 || lo > 0xdfff)
+              return fail("bad \\u surrogate pair");
             cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
             i_ += 6;
           }
@@ -108,6 +111,22 @@ class JsonFlattener {
     }
     if (i_ >= s_.size()) return fail("unterminated string");
     ++i_;
+    return true;
+  }
+  static bool hex4(std::string_view h, unsigned& out) {
+    if (h.size() != 4) return false;
+    out = 0;
+    for (char c : h) {
+      out <<= 4;
+      if (c >= '0' && c <= '9')
+        out |= static_cast<unsigned>(c - '0');
+      else if (c >= 'a' && c <= 'f')
+        out |= static_cast<unsigned>(c - 'a' + 10);
+      else if (c >= 'A' && c <= 'F')
+        out |= static_cast<unsigned>(c - 'A' + 10);
+      else
+        return false;
+    }
     return true;
   }
   bool fail(const char* what) {

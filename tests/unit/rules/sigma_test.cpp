@@ -399,3 +399,24 @@ TEST(SigmaLoader, SurvivesMutatedRules) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(RuleTestJson, BadJsonIsAnErrorNotACrash) {
+  for (const char* bad : {R"({"a":"\uZZZZ"})", R"({"a":"\ud800\u0041"})", R"({"a":)", R"({"a" 1})",
+                          R"([{"a":1})", R"(nope)", R"({"a":"x)"}) {
+    sluice::EventBatch batch;
+    EXPECT_FALSE(sluice::rules::add_json_events(bad, batch).has_value()) << bad;
+  }
+  sluice::EventBatch batch;
+  auto n = sluice::rules::add_json_events(
+      R"([{"a":{"b":"\u00e9\ud83d\ude00","c":[1,{"d":null}]}}, {"e":true}])", batch);
+  ASSERT_TRUE(n.has_value());
+  EXPECT_EQ(*n, 2u);
+  EXPECT_EQ(batch.events()[0].field("a.b"), "\xc3\xa9\xf0\x9f\x98\x80");
+  EXPECT_EQ(batch.events()[0].field("a.c.0"), "1");
+  EXPECT_EQ(batch.events()[0].fields.size(), 2u);  // null is left out
+  EXPECT_EQ(batch.events()[1].field("e"), "true");
+}
+
+}  // namespace
