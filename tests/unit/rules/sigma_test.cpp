@@ -13,6 +13,7 @@
 #include <fstream>
 #include <new>
 #include <set>
+#include <thread>
 
 #include "sluice/rules/rule_test.hpp"
 #include "tests_support.hpp"
@@ -417,6 +418,45 @@ TEST(RuleTestJson, BadJsonIsAnErrorNotACrash) {
   EXPECT_EQ(batch.events()[0].field("a.c.0"), "1");
   EXPECT_EQ(batch.events()[0].fields.size(), 2u);  // null is left out
   EXPECT_EQ(batch.events()[1].field("e"), "true");
+}
+
+}  // namespace
+
+namespace {
+
+// One rule set, one scanner per thread (the pipeline's shape): every thread sees the same
+// detections as a single-threaded scan.
+TEST(SigmaScanner, ScannersOnManyThreadsAgree) {
+  SLUICE_REQUIRE_DATA(regression, "sigma/regression_data");
+  SigmaOptions o;
+  o.paths = {(regression.parent_path() / "rules" / "windows").string()};
+  LoadReport report;
+  auto set = sluice::rules::load_sigma(o, report);
+  ASSERT_TRUE(set.has_value());
+  sluice::EventBatch batch(0, 1024);
+  for (const auto& e : std::filesystem::recursive_directory_iterator(regression))
+    if (e.path().extension() == ".json")
+      ASSERT_TRUE(
+          sluice::rules::add_json_events(sluice::test::read_file(e.path()), batch).has_value());
+  std::vector<sluice::Detection> reference;
+  (*set)->make_scanner()->scan(batch, reference);
+  ASSERT_FALSE(reference.empty());
+  std::vector<std::size_t> counts(4, 0);
+  std::vector<std::thread> threads;
+  for (std::size_t t = 0; t < counts.size(); ++t) {
+    threads.emplace_back([&, t] {
+      auto scanner = (*set)->make_scanner();
+      for (int round = 0; round < 20; ++round) {
+        std::vector<sluice::Detection> d;
+        scanner->scan(batch, d);
+        if (d.size() == reference.size()) ++counts[t];
+      }
+    });
+  }
+  for (auto& th : threads)
+    th.join();
+  for (auto c : counts)
+    EXPECT_EQ(c, 20u);
 }
 
 }  // namespace
