@@ -140,7 +140,8 @@ TEST(parse_rfc3164, PriorityWithoutTimestampUsesReceiveTime) {
 
 TEST(parse_rfc3164, TrailingControlCharactersTrimmedEmbeddedKept) {
   Harness h(rfc3164_only());
-  const std::string line = std::string("<13>Jan  1 00:00:00 h a: one\ttwo\x01three \r\n\0\x7f", 46);
+  static constexpr char raw[] = "<13>Jan  1 00:00:00 h a: one\ttwo\x01three \r\n\0\x7f";
+  const std::string line(raw, sizeof raw - 1);  // the embedded NUL is part of the line
   const Event e = h.parse(line);
   ASSERT_EQ(e.status, ParseStatus::parsed);
   EXPECT_EQ(e.message, "one\ttwo\x01three");
