@@ -10,7 +10,8 @@
 # Prints one row per run, then the median (min-max) per receiver and the ratios.
 #
 # Knobs (environment): BUILD, SLUICE, FLOOR, RSYSLOGD, COUNT, RUNS, RATE, PROTOCOLS, RECEIVERS,
-# FRAMING, CONNECTIONS, PORT, RCVBUF, STABLE_SECONDS, IDLE_TICKS, KEEP. See bench/e2e/README.md.
+# FRAMING, CONNECTIONS, PORT, RCVBUF, STABLE_SECONDS, IDLE_TICKS, KEEP, SLUICE_WORKERS,
+# SLUICE_EVENTS. See bench/e2e/README.md.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -32,6 +33,10 @@ RCVBUF=${RCVBUF:-8388608}
 STABLE_SECONDS=${STABLE_SECONDS:-1.0}
 IDLE_TICKS=${IDLE_TICKS:-2}
 KEEP=${KEEP:-0}
+# Sluice's worker threads, and where it writes its events as JSON lines ("" = no event output:
+# parse and count only).
+SLUICE_WORKERS=${SLUICE_WORKERS:-1}
+SLUICE_EVENTS=${SLUICE_EVENTS-/dev/null}
 
 die() { echo "ingest_vs_rsyslog: $*" >&2; exit 1; }
 [[ -x $SLUICE ]] || die "no sluice binary at $SLUICE (set BUILD or SLUICE)"
@@ -160,11 +165,12 @@ EOF
       "$RSYSLOGD" -n -f "$dir/rsyslog.conf" -i "$dir/rsyslogd.pid" >"$dir/stdout" 2>"$dir/stderr" &
       ;;
     sluice)
-      local buffer=""
+      local buffer="" events=""
       [[ $proto == udp ]] && buffer="receive_buffer_bytes = $RCVBUF"
+      [[ -n $SLUICE_EVENTS ]] && events=$'[output.events]\npath = "'"$SLUICE_EVENTS"'"'
       cat >"$dir/sluice.toml" <<EOF
 [general]
-workers = 1
+workers = $SLUICE_WORKERS
 summary_interval_seconds = 0
 [parser]
 format = "auto"
@@ -173,8 +179,7 @@ type = "$proto"
 address = "127.0.0.1"
 port = $PORT
 $buffer
-[output.events]
-path = "/dev/null"
+$events
 [metrics]
 listen = ""
 EOF
