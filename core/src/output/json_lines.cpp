@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <charconv>
 #include <cstring>
+#include <limits>
 
 namespace sluice {
 namespace {
@@ -170,30 +171,42 @@ void append_rfc3339(std::string& out, std::int64_t ns) {
     frac += 1'000'000'000;
     --secs;
   }
-  std::int64_t days = secs / 86400;
-  std::int64_t rem = secs % 86400;
-  if (rem < 0) {
-    rem += 86400;
-    --days;
+  // Consecutive events mostly share their second, so each thread keeps the text of the last
+  // second it formatted ("2026-11-28T06:55:46") and reuses it.
+  thread_local std::int64_t cached_secs = std::numeric_limits<std::int64_t>::min();
+  thread_local char cached[32];
+  thread_local std::size_t cached_len = 0;
+  if (secs != cached_secs) {
+    std::string text;
+    std::int64_t days = secs / 86400;
+    std::int64_t rem = secs % 86400;
+    if (rem < 0) {
+      rem += 86400;
+      --days;
+    }
+    std::int64_t y;
+    unsigned m, d;
+    civil_from_days(days, y, m, d);
+    char ybuf[24];
+    auto [yend, ec] = std::to_chars(ybuf, ybuf + sizeof ybuf, y);
+    for (auto len = yend - ybuf; len < 4; ++len)
+      text += '0';
+    text.append(ybuf, yend);
+    text += '-';
+    append_2(text, m);
+    text += '-';
+    append_2(text, d);
+    text += 'T';
+    append_2(text, static_cast<unsigned>(rem / 3600));
+    text += ':';
+    append_2(text, static_cast<unsigned>(rem / 60 % 60));
+    text += ':';
+    append_2(text, static_cast<unsigned>(rem % 60));
+    cached_len = std::min(text.size(), sizeof cached);
+    std::memcpy(cached, text.data(), cached_len);
+    cached_secs = secs;
   }
-  std::int64_t y;
-  unsigned m, d;
-  civil_from_days(days, y, m, d);
-  char ybuf[24];
-  auto [yend, ec] = std::to_chars(ybuf, ybuf + sizeof ybuf, y);
-  for (auto len = yend - ybuf; len < 4; ++len)
-    out += '0';
-  out.append(ybuf, yend);
-  out += '-';
-  append_2(out, m);
-  out += '-';
-  append_2(out, d);
-  out += 'T';
-  append_2(out, static_cast<unsigned>(rem / 3600));
-  out += ':';
-  append_2(out, static_cast<unsigned>(rem / 60 % 60));
-  out += ':';
-  append_2(out, static_cast<unsigned>(rem % 60));
+  out.append(cached, cached_len);
   if (frac != 0) {
     int digits = 9;
     auto f = frac;
