@@ -114,6 +114,9 @@ Result<std::shared_ptr<const RuleSet>> build(const std::vector<Source>& sources,
         case ParsedDocument::Kind::empty:
           break;
       }
+      for (const auto& m : doc.more)
+        (m.skip ? report.skipped : report.errors)
+            .push_back({src.path, doc.id, doc.title, m.reason, m.message, m.line});
     }
   }
 

@@ -195,21 +195,29 @@ DetectionItem make_item(const std::string& key, const YAML::Node& value) {
   return item;
 }
 
+/// While a rule document is parsed, item and identifier problems are collected here instead of
+/// ending the parse, so one `sluice rules check` run shows all of a rule's problems. Null outside
+/// `parse_document` (the mapping file's conditions stop at the first problem).
+thread_local std::vector<RuleProblem>* t_problems = nullptr;
+
 std::vector<DetectionItem> parse_map(const YAML::Node& map, const std::string& name) {
   std::vector<DetectionItem> items;
+  bool any_key = false;
   for (const auto& kv : map) {
+    any_key = true;
     const std::string key = kv.first.as<std::string>();
-    if (kv.second && kv.second.IsMap())
-      fail("invalid detection",
-           "search identifier '" + name + "': field '" + key + "' has a map as value");
     try {
+      if (kv.second && kv.second.IsMap())
+        fail("invalid detection",
+             "search identifier '" + name + "': field '" + key + "' has a map as value");
       items.push_back(make_item(key, kv.second));
     } catch (RuleProblem& p) {
       if (!p.line) p.line = line_of(kv.first);
-      throw;
+      if (!t_problems) throw;
+      t_problems->push_back(std::move(p));
     }
   }
-  if (items.empty()) fail("invalid detection", "search identifier '" + name + "' is empty");
+  if (!any_key) fail("invalid detection", "search identifier '" + name + "' is empty");
   return items;
 }
 
@@ -478,7 +486,14 @@ std::vector<SearchIdentifier> parse_identifiers(const YAML::Node& detection,
     for (const char* r : reserved)
       if (name == r) is_reserved = true;
     if (is_reserved) continue;
-    ids.push_back(parse_identifier(name, kv.second));
+    try {
+      ids.push_back(parse_identifier(name, kv.second));
+    } catch (RuleProblem& p) {
+      if (!p.line) p.line = line_of(kv.first);
+      if (!t_problems) throw;
+      t_problems->push_back(std::move(p));
+      ids.push_back(SearchIdentifier{name, {}});  // keeps condition references resolvable
+    }
   }
   return ids;
 }
@@ -555,6 +570,11 @@ bool parse_search_identifier(const std::string& name, const YAML::Node& node, Se
 
 ParsedDocument parse_document(const YAML::Node& doc, const std::string& path) {
   ParsedDocument out;
+  std::vector<RuleProblem> problems;
+  t_problems = &problems;
+  struct Reset {
+    ~Reset() { t_problems = nullptr; }
+  } reset;
   try {
     if (!doc || doc.IsNull()) return out;
     out.line = line_of(doc);
@@ -618,11 +638,8 @@ ParsedDocument parse_document(const YAML::Node& doc, const std::string& path) {
     }
     out.kind = ParsedDocument::Kind::rule;
     out.rule = std::move(rule);
-  } catch (const RuleProblem& p) {
-    out.kind = p.skip ? ParsedDocument::Kind::skipped : ParsedDocument::Kind::error;
-    out.reason = p.reason;
-    out.message = p.message;
-    if (p.line) out.line = p.line;
+  } catch (RuleProblem& p) {
+    problems.push_back(std::move(p));
   } catch (const YAML::Exception& e) {
     out.kind = ParsedDocument::Kind::error;
     out.reason = "invalid yaml";
@@ -632,6 +649,30 @@ ParsedDocument parse_document(const YAML::Node& doc, const std::string& path) {
     out.kind = ParsedDocument::Kind::error;
     out.reason = "invalid document";
     out.message = e.what();
+  }
+  if (!problems.empty()) {
+    // The first error is the rule's diagnostic (a rule with any error is malformed); the rest
+    // travel along in `more`.
+    std::size_t primary = 0;
+    for (std::size_t i = 0; i < problems.size(); ++i) {
+      if (!problems[i].skip) {
+        primary = i;
+        break;
+      }
+    }
+    const bool already_error = out.kind == ParsedDocument::Kind::error;
+    if (!already_error) {
+      const RuleProblem& p = problems[primary];
+      out.kind = p.skip ? ParsedDocument::Kind::skipped : ParsedDocument::Kind::error;
+      out.reason = p.reason;
+      out.message = p.message;
+      if (p.line) out.line = p.line;
+    }
+    for (std::size_t i = 0; i < problems.size(); ++i) {
+      if (i == primary && !already_error) continue;
+      const RuleProblem& p = problems[i];
+      out.more.push_back({p.skip, p.reason, p.message, p.line ? p.line : out.line});
+    }
   }
   return out;
 }

@@ -124,6 +124,14 @@ struct ParsedDocument {
   std::string reason;    ///< for skipped and error
   std::string message;   ///< for skipped and error
   std::size_t line = 0;  ///< 1-based line of the problem, else of the document; 0 unknown
+  /// Further problems of the same document (every bad item is reported, not just the first).
+  struct Problem {
+    bool skip;
+    std::string reason;
+    std::string message;
+    std::size_t line;
+  };
+  std::vector<Problem> more;
 };
 
 /// Parses one YAML document (already merged with its `action: global` part). Never throws.

@@ -199,6 +199,31 @@ TEST(SigmaLoader, DiagnosticsNameTheLine) {
   EXPECT_EQ(l.report.errors[1].line, 12u);
 }
 
+TEST(SigmaLoader, EveryProblemOfARuleIsReported) {
+  auto l = load(
+      "title: t\n"
+      "logsource: {product: test}\n"
+      "detection:\n"
+      "  sel:\n"
+      "    A|bogus: 1\n"
+      "    B|gt: ten\n"
+      "    C: x\n"
+      "  other:\n"
+      "    D|hour: 3\n"
+      "  condition: sel and other and missing\n");
+  EXPECT_EQ(l.report.loaded, 0u);
+  ASSERT_EQ(l.report.errors.size(), 3u);
+  EXPECT_EQ(l.report.errors[0].reason, "unknown modifier");
+  EXPECT_EQ(l.report.errors[0].line, 5u);
+  EXPECT_EQ(l.report.errors[1].reason, "invalid value");
+  EXPECT_EQ(l.report.errors[1].line, 6u);
+  EXPECT_EQ(l.report.errors[2].reason, "invalid condition");
+  EXPECT_EQ(l.report.errors[2].line, 10u);
+  ASSERT_EQ(l.report.skipped.size(), 1u);
+  EXPECT_EQ(l.report.skipped[0].reason, "unsupported modifier");
+  EXPECT_EQ(l.report.skipped[0].line, 9u);
+}
+
 TEST(SigmaLoader, CorrelationMessage) {
   auto l = load(bad_rules[0].yaml);
   ASSERT_EQ(l.report.skipped.size(), 1u);
