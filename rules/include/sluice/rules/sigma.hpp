@@ -53,8 +53,11 @@ struct RuleDiagnostic {
 /// The outcome of a load: how many rules are in the set and every rule that is not.
 struct LoadReport {
   std::size_t loaded = 0;
-  std::vector<RuleDiagnostic> skipped;  ///< valid rules this engine does not run (yet)
-  std::vector<RuleDiagnostic> errors;   ///< malformed rules and unreadable files
+  /// Valid rules this engine does not run (yet). One entry per problem: a rule with several
+  /// problems appears several times.
+  std::vector<RuleDiagnostic> skipped;
+  /// Malformed rules and unreadable files, one entry per problem.
+  std::vector<RuleDiagnostic> errors;
   /// Regexes that Hyperscan rejected and that run through RE2 instead (prefiltered by Hyperscan
   /// where it accepts `HS_FLAG_PREFILTER`, else evaluated directly).
   std::size_t regex_fallbacks = 0;
