@@ -52,7 +52,7 @@ struct RuleDiagnostic {
 
 /// The outcome of a load: how many rules are in the set and every rule that is not.
 struct LoadReport {
-  std::size_t loaded = 0;
+  std::size_t loaded = 0;  ///< rules in the compiled set
   /// Valid rules this engine does not run (yet). One entry per problem: a rule with several
   /// problems appears several times.
   std::vector<RuleDiagnostic> skipped;
