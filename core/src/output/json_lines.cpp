@@ -288,6 +288,10 @@ void append_event_json(std::string& out, const Event& e, std::string_view source
     append_key(out, "sluice.truncated", first);
     out += "true";
   }
+  if ((e.flags & event_flag_fields_dropped) != 0) {
+    append_key(out, "sluice.fields_dropped", first);
+    out += "true";
+  }
   if (!e.fields.empty()) {
     append_key(out, "sluice.fields", first);
     out += '{';

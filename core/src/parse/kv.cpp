@@ -74,6 +74,10 @@ std::size_t extract_key_values(std::string_view text, FieldScratch& fields) {
     pos = next;
     key_floor = next;
   }
+  // Stopped at a cap with text left that still holds a '=': say that pairs may have been lost.
+  if ((added == max_key_value_fields || fields.full()) && pos < size &&
+      std::memchr(begin + pos, '=', size - pos) != nullptr)
+    fields.note_dropped();
   return added;
 }
 

@@ -208,6 +208,7 @@ void Parser::parse(Event& event, Arena& arena) {
   }
   if (!valid_utf8(event.message)) event.flags |= event_flag_invalid_utf8;
   event.fields = fields.commit(arena);
+  if (fields.dropped() != 0) event.flags |= event_flag_fields_dropped;
   event.status = ParseStatus::parsed;
 }
 

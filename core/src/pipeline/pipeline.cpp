@@ -96,6 +96,7 @@ struct Pipeline::Impl {
   Counter unparsed;
   std::array<Counter, unparsed_reason_count> unparsed_by_reason;
   Counter dropped_ring_full;
+  Counter fields_dropped;
   Counter alerts;
   Counter batches;
   Counter output_errors;
@@ -192,12 +193,13 @@ struct Pipeline::Impl {
       }
 
       auto processed = std::make_unique<Processed>();
-      std::uint64_t n_parsed = 0, n_unparsed = 0;
+      std::uint64_t n_parsed = 0, n_unparsed = 0, n_fields_dropped = 0;
       std::array<std::uint64_t, unparsed_reason_count> by_reason{};
       for (auto& e : batch->events()) {
         parser.parse(e, batch->arena());
         if (e.status == ParseStatus::parsed) {
           ++n_parsed;
+          n_fields_dropped += (e.flags & event_flag_fields_dropped) != 0;
         } else {
           ++n_unparsed;
           ++by_reason[static_cast<std::size_t>(e.reason)];
@@ -205,6 +207,7 @@ struct Pipeline::Impl {
       }
       parsed.add(n_parsed);
       unparsed.add(n_unparsed);
+      if (n_fields_dropped != 0) fields_dropped.add(n_fields_dropped);
       for (std::size_t r = 0; r < by_reason.size(); ++r)
         if (by_reason[r] != 0) unparsed_by_reason[r].add(by_reason[r]);
 
@@ -334,6 +337,10 @@ struct Pipeline::Impl {
     metrics.add_counter("sluice_events_dropped_total", "Events dropped, by reason",
                         "reason=\"ring_full\"", &dropped_ring_full);
     metrics.add_counter("sluice_alerts_total", "Detections raised", "", &alerts);
+    metrics.add_counter("sluice_events_fields_dropped_total",
+                        "Events with more fields than a parser keeps (the rest stay in the raw "
+                        "bytes)",
+                        "", &fields_dropped);
     metrics.add_counter("sluice_batches_total", "Batches processed by workers", "", &batches);
     metrics.add_counter("sluice_output_errors_total", "Failed output writes", "", &output_errors);
     for (std::size_t i = 0; i < sources.size(); ++i) {

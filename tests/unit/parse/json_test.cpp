@@ -132,6 +132,7 @@ TEST(parse_json, ManyFieldsAreCapped) {
   const Event e = h.parse(line);
   ASSERT_EQ(e.status, ParseStatus::parsed);
   EXPECT_EQ(e.fields.size(), FieldScratch::capacity);
+  EXPECT_NE(e.flags & event_flag_fields_dropped, 0) << "the loss is flagged on the event";
 }
 
 TEST(parse_json_corpus, Cowrie) {

@@ -81,6 +81,19 @@ TEST(parse_kv, CapPerEvent) {
   EXPECT_EQ(f.size(), max_key_value_fields);
   EXPECT_EQ(value_of(f, "k63"), "63");
   EXPECT_EQ(value_of(f, "k64"), "<absent>");
+  EXPECT_GT(f.dropped(), 0u) << "pairs left over at the cap are reported";
+}
+
+TEST(parse_kv, ExactlyAtTheCapDropsNothing) {
+  std::string text;
+  for (std::size_t i = 0; i < max_key_value_fields; ++i) {
+    const std::string n = std::to_string(i);
+    text.append("k").append(n).append("=").append(n).append(" ");
+  }
+  text.append("trailing words without pairs");
+  FieldScratch f;
+  EXPECT_EQ(extract_key_values(text, f), max_key_value_fields);
+  EXPECT_EQ(f.dropped(), 0u);
 }
 
 TEST(parse_kv, StopsWhenScratchFull) {
@@ -89,6 +102,7 @@ TEST(parse_kv, StopsWhenScratchFull) {
     f.push("x", "y");
   EXPECT_EQ(extract_key_values("a=1 b=2 c=3", f), 1u);
   EXPECT_TRUE(f.full());
+  EXPECT_GT(f.dropped(), 0u);
 }
 
 }  // namespace

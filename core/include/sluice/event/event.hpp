@@ -48,6 +48,8 @@ enum EventFlags : std::uint8_t {
   event_flag_time_from_receive = 2,
   /// Invalid UTF-8 was found in the message (the bytes are kept as they are).
   event_flag_invalid_utf8 = 4,
+  /// More fields than a parser keeps per event; the rest are only in the raw bytes.
+  event_flag_fields_dropped = 8,
 };
 
 /// The sender of a network record: IPv4 or IPv6 address and port. `family == 0` means none

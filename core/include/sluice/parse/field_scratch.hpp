@@ -5,7 +5,8 @@
 ///
 /// Deliberate loss: an event with more than `capacity` fields (a huge JSON object, a CEF line with
 /// hundreds of extension keys) keeps the first `capacity` and drops the rest; the raw bytes are
-/// always kept in `Event::raw`.
+/// always kept in `Event::raw`, the event is flagged `event_flag_fields_dropped` and counted under
+/// `sluice_events_fields_dropped_total`.
 #pragma once
 
 #include <array>
@@ -27,18 +28,30 @@ class FieldScratch {
   static constexpr std::size_t capacity = 256;
 
   /// Forgets the collected fields. Does not allocate.
-  void clear() { size_ = 0; }
+  void clear() {
+    size_ = 0;
+    dropped_ = 0;
+  }
 
   /// Appends a field; returns false (and drops it) when the scratch is full. Both views must
   /// outlive the event (point into the raw bytes or the arena). Does not allocate.
   bool push(std::string_view name, std::string_view value) {
-    if (size_ == capacity) return false;
+    if (size_ == capacity) {
+      ++dropped_;
+      return false;
+    }
     fields_[size_++] = Field{name, value};
     return true;
   }
 
   /// Number of fields collected so far.
   std::size_t size() const { return size_; }
+
+  /// Fields dropped since `clear` because the scratch was full (or a caller's cap was reached,
+  /// see `note_dropped`).
+  std::size_t dropped() const { return dropped_; }
+  /// Records that a caller stopped collecting at its own cap with fields left over.
+  void note_dropped() { ++dropped_; }
 
   /// True when no more fields fit.
   bool full() const { return size_ == capacity; }
@@ -58,6 +71,7 @@ class FieldScratch {
  private:
   std::array<Field, capacity> fields_{};
   std::size_t size_ = 0;
+  std::size_t dropped_ = 0;
 };
 
 }  // namespace sluice
