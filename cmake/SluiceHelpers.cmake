@@ -1,12 +1,16 @@
 # SPDX-License-Identifier: Apache-2.0
-# sluice_add_test(NAME KIND unit|integration|fuzz SOURCES ... [LIBS ...] [LABELS ...])
+# sluice_add_test(NAME KIND unit|integration|fuzz SOURCES ... [LIBS ...] [SEEDS DIR...])
 #
 # Every test in the suite is declared through this one helper. Unit and integration tests are
 # GoogleTest programs whose cases become CTest entries. Fuzz targets are libFuzzer programs when
-# SLUICE_FUZZ is on (clang); otherwise they are linked with a small driver that replays the
-# corpus folder and the regression inputs, so every build runs them as ordinary tests.
+# SLUICE_FUZZ is on (clang) and fuzz from their SEEDS folders (default: tests/data/hostile and
+# tests/data/regress) for SLUICE_FUZZ_SECONDS; otherwise they are linked with a small driver that
+# replays the seeds and a bounded set of mutations, so every build runs them as ordinary tests.
 function(sluice_add_test name)
-  cmake_parse_arguments(T "" "KIND;CORPUS" "SOURCES;LIBS;LABELS" ${ARGN})
+  cmake_parse_arguments(T "" "KIND" "SOURCES;LIBS;LABELS;SEEDS" ${ARGN})
+  if(NOT T_SEEDS)
+    set(T_SEEDS ${CMAKE_SOURCE_DIR}/tests/data/hostile ${CMAKE_SOURCE_DIR}/tests/data/regress)
+  endif()
   if(NOT T_KIND)
     set(T_KIND unit)
   endif()
@@ -16,16 +20,14 @@ function(sluice_add_test name)
     if(SLUICE_FUZZ)
       target_compile_options(${name} PRIVATE -fsanitize=fuzzer)
       target_link_options(${name} PRIVATE -fsanitize=fuzzer)
-      # Fuzz from a scratch copy of the seed corpus so new inputs never land in the source tree.
+      # Fuzz from a scratch copy of the seed folders so new inputs never land in the source tree.
       set(corpus ${CMAKE_BINARY_DIR}/fuzz-corpus/${name})
+      list(JOIN T_SEEDS "' '" seed_dirs)
       add_test(NAME fuzz.${name}
-               COMMAND ${CMAKE_COMMAND} -E env ASAN_OPTIONS=detect_leaks=1
-                       sh -c "mkdir -p '${corpus}' && cp -n '${CMAKE_SOURCE_DIR}'/tests/data/hostile/* '${CMAKE_SOURCE_DIR}'/tests/data/regress/* '${corpus}'/ 2>/dev/null; exec \"$0\" -max_total_time=${SLUICE_FUZZ_SECONDS} -rss_limit_mb=2048 -artifact_prefix='${CMAKE_BINARY_DIR}/fuzz-crash-${name}-' '${corpus}'" $<TARGET_FILE:${name}>)
+               COMMAND sh -c "mkdir -p '${corpus}' && for d in '${seed_dirs}'; do cp -n \"$d\"/* '${corpus}'/ 2>/dev/null; done; exec \"$0\" -max_total_time=${SLUICE_FUZZ_SECONDS} -rss_limit_mb=2048 -artifact_prefix='${CMAKE_BINARY_DIR}/fuzz-crash-${name}-' '${corpus}'" $<TARGET_FILE:${name}>)
     else()
       target_sources(${name} PRIVATE ${CMAKE_SOURCE_DIR}/tests/fuzz/replay_main.cpp)
-      add_test(NAME fuzz.${name}
-               COMMAND ${name} ${CMAKE_SOURCE_DIR}/tests/data/regress
-                       ${CMAKE_SOURCE_DIR}/tests/data/hostile)
+      add_test(NAME fuzz.${name} COMMAND ${name} ${T_SEEDS})
     endif()
     set_tests_properties(fuzz.${name} PROPERTIES LABELS "fuzz;${T_LABELS}")
     if(NOT TARGET sluice_fuzz_targets)
