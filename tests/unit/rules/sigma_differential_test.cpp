@@ -35,11 +35,12 @@ TEST(SigmaDifferential, HyperscanScannerEqualsReference) {
   ASSERT_TRUE(set.has_value()) << set.error().message;
 
   sluice::EventBatch batch(0, 4096);
-  for (const auto& e : fs::recursive_directory_iterator(sigma / "regression_data"))
-    if (e.path().extension() == ".json")
-      ASSERT_TRUE(
-          sluice::rules::add_json_events(sluice::test::read_file(e.path()), batch).has_value())
-          << e.path();
+  for (const auto& e : fs::recursive_directory_iterator(sigma / "regression_data")) {
+    if (e.path().extension() != ".json") continue;
+    ASSERT_TRUE(
+        sluice::rules::add_json_events(sluice::test::read_file(e.path()), batch).has_value())
+        << e.path();
+  }
   const std::size_t json_events = batch.size();
   if (auto logs = sluice::test::data_path("logs/apache-http-logs")) {
     for (const char* name : {"acunetix.txt", "w3af.txt"}) {
