@@ -1,0 +1,136 @@
+// SPDX-License-Identifier: Apache-2.0
+/// The on-disk format of the event store: segment files, their header, and the framed binary
+/// records inside them. Everything is little-endian. Changing any layout below means bumping
+/// `segment_format_version` and keeping a decoder for the old one.
+///
+/// ## Segment file
+///
+/// A store is a folder of files named `seg-<first sequence as 16 lower-case hex digits>.sls`,
+/// where the first sequence is the store-wide number of the segment's first record (records are
+/// numbered from 0 in write order, across segments). Sorting the names sorts the segments.
+/// A segment is created as `seg-….sls.tmp`, preallocated, given its header, and only then renamed,
+/// so a reader never sees a file without a header.
+///
+/// Header (`segment_header_bytes` = 64 bytes):
+///
+/// | offset | size | field |
+/// | --- | --- | --- |
+/// | 0 | 8 | magic `SLUICESG` |
+/// | 8 | 4 | u32 format version (1) |
+/// | 12 | 4 | u32 header size in bytes (64) |
+/// | 16 | 8 | i64 creation time, ns since the epoch (wall clock) |
+/// | 24 | 8 | u64 first sequence (equals the file name's) |
+/// | 32 | 8 | u64 record count; 0 until sealed |
+/// | 40 | 8 | i64 oldest event time (ns) of its records; 0 until sealed |
+/// | 48 | 8 | i64 newest event time (ns) of its records; 0 until sealed |
+/// | 56 | 4 | u32 sealed: 1 once the writer closed the segment, else 0 |
+/// | 60 | 4 | reserved, 0 |
+///
+/// Then records back to back, each starting at a multiple of 4 bytes:
+///
+/// | size | field |
+/// | --- | --- |
+/// | 4 | u32 payload length L (never 0) |
+/// | 4 | u32 CRC32C of the L payload bytes |
+/// | L | payload |
+/// | 0–3 | zero padding to the next multiple of 4 |
+///
+/// A length of 0 where a record would start ends the segment. An active segment is preallocated
+/// (`ftruncate` to the segment size, so the unused area reads as zeros); the writer copies a
+/// record's bytes first and stores its length last (a release store on a 4-byte aligned word), so
+/// a concurrent reader either sees 0 there or a whole record. A sealed segment is truncated to
+/// its last record plus an 8-byte zero trailer (the end mark), so readers that mapped the larger
+/// file never touch a page past the end of the file.
+///
+/// ## Record payload
+///
+/// | field | encoding |
+/// | --- | --- |
+/// | event_time_ns | i64, 8 bytes fixed (always at payload offset 0; the writer reads it) |
+/// | receive_time_ns | varint of zigzag(receive − event), wrapping 64-bit arithmetic |
+/// | line | varint |
+/// | listener_id | varint |
+/// | peer | u8 0 = none (family, port and address all zero); 1 = u8 family, u16 port, 16 address
+/// bytes | | facility, severity, format, status, reason, flags | u8 each | | tz_offset_minutes |
+/// i16, 2 bytes | | raw | varint length, bytes | | host, app, procid, msgid, message,
+/// structured_data | a *slot* each (below) | | source path | varint length, bytes | | fields |
+/// varint count, then per field a name slot and a value slot |
+///
+/// A slot is a varint tag: `tag & 1 == 0` is a literal of `tag >> 1` bytes that follow;
+/// `tag & 1 == 1` is a reference to `tag >> 1` bytes of `raw` at the varint offset that follows.
+/// Parsed views usually point into the raw bytes, so references keep a record near the size of
+/// its raw line. Varints are LEB128 (7 bits per byte, low group first, at most 10 bytes).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "sluice/event/arena.hpp"
+#include "sluice/event/event.hpp"
+
+namespace sluice {
+
+inline constexpr char segment_magic[8] = {'S', 'L', 'U', 'I', 'C', 'E', 'S', 'G'};
+inline constexpr std::uint32_t segment_format_version = 1;
+inline constexpr std::size_t segment_header_bytes = 64;
+/// Length word + CRC word in front of every payload.
+inline constexpr std::size_t record_frame_bytes = 8;
+/// Records start at multiples of this, so the length word can be stored atomically.
+inline constexpr std::size_t record_alignment = 4;
+/// The zero end mark after the last record of a sealed segment.
+inline constexpr std::size_t segment_trailer_bytes = 8;
+/// Largest payload accepted. Far above any log record (sources cap messages at 64 KiB–1 MiB);
+/// it bounds what a reader trusts from a length word before the CRC is checked.
+inline constexpr std::size_t max_record_payload_bytes = std::size_t{1} << 30;
+
+/// The decoded segment header. Plain value; no invariants beyond the table above.
+struct SegmentHeader {
+  std::int64_t created_ns = 0;
+  std::uint64_t first_sequence = 0;
+  std::uint64_t record_count = 0;
+  std::int64_t oldest_event_ns = 0;
+  std::int64_t newest_event_ns = 0;
+  bool sealed = false;
+};
+
+/// Writes the 64 header bytes of `header` to `out`. Does not allocate.
+void encode_segment_header(const SegmentHeader& header, std::byte* out);
+
+/// Decodes 64 header bytes; nullopt when the magic, version or header size does not match.
+std::optional<SegmentHeader> decode_segment_header(const std::byte* in);
+
+/// `seg-<16 hex digits>.sls` for `first_sequence`. Allocates the returned string.
+std::string segment_file_name(std::uint64_t first_sequence);
+
+/// The first sequence in a segment file name, or nullopt when `name` is not one (temporary
+/// `.tmp` files included).
+std::optional<std::uint64_t> parse_segment_file_name(std::string_view name);
+
+/// Rounds a frame + payload of `payload_bytes` up to the record alignment.
+constexpr std::size_t framed_record_bytes(std::size_t payload_bytes) {
+  return (record_frame_bytes + payload_bytes + record_alignment - 1) & ~(record_alignment - 1);
+}
+
+/// Appends one framed record (length, CRC, payload, padding) for `event` to `out`. Returns false
+/// and appends nothing when the payload would exceed `max_record_payload_bytes`. Thread-safe (no
+/// shared state); grows `out` at most once per call.
+bool append_record(std::string& out, const Event& event, std::string_view source_path);
+
+/// An event decoded from a record: views point into the record's bytes (the reader's mapping),
+/// `event.fields` into the caller's arena.
+struct StoredEvent {
+  Event event;
+  std::string_view source_path;
+  /// Store-wide record number (the segment's first sequence plus the record's index).
+  std::uint64_t sequence = 0;
+};
+
+/// Decodes a payload (CRC already checked) into `out`. Returns false when the bytes do not follow
+/// the layout above (out of bounds, a reference outside `raw`, an unknown enum value). Field
+/// arrays come from `arena`; nothing else allocates. Thread-safe.
+bool decode_record(std::string_view payload, StoredEvent& out, Arena& arena);
+
+}  // namespace sluice

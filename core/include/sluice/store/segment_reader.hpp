@@ -1,0 +1,108 @@
+// SPDX-License-Identifier: Apache-2.0
+/// Reading a store: `SegmentReader` iterates the records of one segment file through a read-only
+/// mapping and decodes them into `StoredEvent`s (views into the mapping); `StoreReader` lists a
+/// store folder's segments in order and visits every record of all of them.
+///
+/// Safe while a `SegmentWriter` appends to the same folder (from this or another process): a
+/// reader loads each length word with acquire semantics and the writer stores it last, so a
+/// reader sees a zero length (the end, for now) or a whole record, never a torn one. A record
+/// whose length runs past the file, whose CRC does not match or whose payload does not decode
+/// is corruption: the segment's iteration stops there with an error naming the file and offset,
+/// and `StoreReader` goes on with the next segment.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "sluice/common/result.hpp"
+#include "sluice/event/arena.hpp"
+#include "sluice/store/segment_format.hpp"
+
+namespace sluice {
+
+/// Iterates one segment file. Owns its mapping (released by the destructor); events it returns
+/// view that mapping and stay valid until the reader is destroyed. Not thread-safe; use one
+/// reader per thread.
+class SegmentReader {
+ public:
+  /// Maps `file` read-only and checks its header. Errors name the file and the errno text or what
+  /// is wrong with the header.
+  static Result<std::unique_ptr<SegmentReader>> open(const std::filesystem::path& file);
+  ~SegmentReader();
+  SegmentReader(const SegmentReader&) = delete;
+  SegmentReader& operator=(const SegmentReader&) = delete;
+
+  enum class Step : std::uint8_t {
+    record,   ///< `out` holds the next record
+    end,      ///< no further whole record (for now, if the segment is being written)
+    corrupt,  ///< the record at `offset()` is corrupt; `error()` says how; iteration is over
+  };
+  /// Decodes the next record into `out` (fields into `arena`). Does not allocate except from
+  /// `arena` and, on corruption, for the error text.
+  Step next(StoredEvent& out, Arena& arena);
+
+  /// After `Step::corrupt`: "<file>: corrupt record at offset N: <why>".
+  const std::string& error() const { return error_; }
+  /// Byte offset of the next record (or of the corrupt one).
+  std::uint64_t offset() const { return offset_; }
+  const SegmentHeader& header() const { return header_; }
+  const std::filesystem::path& path() const { return path_; }
+  /// Records returned so far.
+  std::uint64_t records() const { return records_; }
+
+ private:
+  SegmentReader() = default;
+  Step corrupt(std::string why);
+
+  std::filesystem::path path_;
+  const std::byte* map_ = nullptr;
+  std::size_t size_ = 0;
+  std::size_t offset_ = segment_header_bytes;
+  std::uint64_t records_ = 0;
+  SegmentHeader header_;
+  std::string error_;
+  bool done_ = false;
+};
+
+/// A problem found in one segment while reading a store.
+struct SegmentError {
+  std::filesystem::path path;
+  std::uint64_t offset = 0;  ///< where in the file (0 for problems with the whole file)
+  std::string message;       ///< names the file and the offset too
+};
+
+/// What `StoreReader::for_each` read.
+struct ScanReport {
+  std::uint64_t records = 0;
+  std::uint64_t segments = 0;
+  std::vector<SegmentError> errors;
+};
+
+/// Lists and reads the segments of a store folder. Holds only the list; safe to use from several
+/// threads at once (each `for_each` opens its own readers).
+class StoreReader {
+ public:
+  /// Lists the segment files of `dir` in sequence order. Errors name the folder.
+  static Result<StoreReader> open(const std::filesystem::path& dir);
+
+  /// The segment files found by `open` (or the last `refresh`), oldest first.
+  const std::vector<std::filesystem::path>& segments() const { return segments_; }
+  /// Lists the folder again (new segments from a running writer, deletions by retention).
+  Result<void> refresh();
+
+  /// Visits every whole record of every segment in order. `arena` is reset after each record, so
+  /// the visitor must copy what it keeps; the event's other views are valid only during the call.
+  /// `visit` returns false to stop early. A corrupt segment is reported in `errors` and the
+  /// next segment is read; a segment deleted since the listing (retention) is skipped silently.
+  ScanReport for_each(Arena& arena, const std::function<bool(const StoredEvent&)>& visit) const;
+
+ private:
+  std::filesystem::path dir_;
+  std::vector<std::filesystem::path> segments_;
+};
+
+}  // namespace sluice

@@ -1,0 +1,57 @@
+// SPDX-License-Identifier: Apache-2.0
+/// `StoreConfig`: the `[store]` section of the configuration, a plain struct with in-class
+/// defaults, and the fsync policy it names. The durability each policy gives is documented on
+/// `FsyncPolicy`; the writer that applies it is in segment_writer.hpp.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace sluice {
+
+/// When appended records are forced to stable storage. In every policy a record is in the
+/// kernel's page cache as soon as `write` returns (the segment is a shared file mapping), so a
+/// crash of the Sluice process alone (SIGKILL, abort) loses nothing that `write` accepted.
+/// The policies differ only for a crash of the machine (power loss, kernel panic):
+enum class FsyncPolicy : std::uint8_t {
+  /// `msync(MS_SYNC)` of the appended range before every `write` returns: every record of every
+  /// completed `write` survives power loss. Costs one synchronous flush per batch.
+  batch,
+  /// `msync(MS_SYNC)` when `fsync_interval_ms` has passed since the last one, checked on every
+  /// `write` and `flush`: power loss loses at most the records of the last interval (plus the
+  /// time until the next `write`/`flush` call).
+  interval,
+  /// Never forced; the kernel writes dirty pages back on its own schedule
+  /// (`vm.dirty_expire_centisecs`, 30 s by default): power loss may lose that much.
+  none,
+};
+
+/// Parses "batch", "interval" or "none"; false when unknown.
+bool parse_fsync_policy(std::string_view text, FsyncPolicy& out);
+/// The configuration name of `policy`.
+std::string_view to_string(FsyncPolicy policy);
+
+/// Event store settings. Plain value, copied into the writer at open.
+struct StoreConfig {
+  /// Folder that holds the segment files; created (with parents) when missing.
+  std::string path = "/var/lib/sluice/store";
+  /// Size of a segment file. The active segment is preallocated to this size and mapped; it is
+  /// sealed (truncated to its records) when the next record does not fit. 256 MiB keeps the
+  /// file count low (a few per GiB) while one mapping stays cheap to set up.
+  std::uint64_t segment_bytes = 256ull << 20;
+  /// Seal the active segment once it is this old (wall clock since creation), so quiet stores
+  /// still produce segments that retention can delete. 0 = only roll when full.
+  std::uint64_t max_segment_age_seconds = 3600;
+  /// "batch", "interval" or "none"; see `FsyncPolicy` for what each survives.
+  std::string fsync = "batch";
+  /// With `fsync = "interval"`: the longest time between two syncs.
+  std::uint64_t fsync_interval_ms = 1000;
+  /// Delete the oldest sealed segments while the store is larger than this. 0 = unlimited.
+  std::uint64_t max_total_bytes = 0;
+  /// Delete the oldest sealed segments whose newest event time is older than this (against the
+  /// wall clock). 0 = unlimited.
+  std::uint64_t max_age_seconds = 0;
+};
+
+}  // namespace sluice

@@ -1,0 +1,154 @@
+// SPDX-License-Identifier: Apache-2.0
+/// Segment and store readers. The read side trusts nothing in a file: every length is bounded by
+/// the mapping before the CRC is computed, and the payload decoder checks every bound.
+#include "sluice/store/segment_reader.hpp"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <system_error>
+
+#include "sluice/store/crc32c.hpp"
+
+namespace sluice {
+
+Result<std::unique_ptr<SegmentReader>> SegmentReader::open(const std::filesystem::path& file) {
+  int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return Error::from_errno("store: cannot open " + file.string());
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) {
+    auto e = Error::from_errno("store: cannot stat " + file.string());
+    ::close(fd);
+    return e;
+  }
+  const auto size = static_cast<std::size_t>(st.st_size);
+  if (size < segment_header_bytes) {
+    ::close(fd);
+    return Error{"store: " + file.string() + " is shorter than a segment header (" +
+                 std::to_string(size) + " bytes)"};
+  }
+  // The size is a snapshot: a writer never grows a segment after creating it, and sealing
+  // shrinks it only down to the end mark, which lies past every record this reader can reach.
+  void* m = ::mmap(nullptr, size, PROT_READ, MAP_SHARED, fd, 0);
+  int saved = errno;
+  ::close(fd);
+  if (m == MAP_FAILED) return Error::from_errno("store: cannot map " + file.string(), saved);
+  std::unique_ptr<SegmentReader> r(new SegmentReader());
+  r->path_ = file;
+  r->map_ = static_cast<const std::byte*>(m);
+  r->size_ = size;
+  auto header = decode_segment_header(r->map_);
+  if (!header)
+    return Error{"store: " + file.string() +
+                 " is not a Sluice segment of format version 1 (bad header)"};
+  r->header_ = *header;
+  return r;
+}
+
+SegmentReader::~SegmentReader() {
+  if (map_ != nullptr) ::munmap(const_cast<std::byte*>(map_), size_);
+}
+
+SegmentReader::Step SegmentReader::corrupt(std::string why) {
+  done_ = true;
+  error_ = path_.string() + ": corrupt record at offset " + std::to_string(offset_) + ": " + why;
+  return Step::corrupt;
+}
+
+SegmentReader::Step SegmentReader::next(StoredEvent& out, Arena& arena) {
+  if (done_) return Step::end;
+  if (offset_ + record_frame_bytes > size_) {
+    done_ = header_.sealed;
+    if (header_.sealed && offset_ < size_)
+      return corrupt("the file ends inside a record frame (" + std::to_string(size_) + " bytes)");
+    if (header_.sealed && records_ < header_.record_count)
+      return corrupt("the file ends after " + std::to_string(records_) + " of " +
+                     std::to_string(header_.record_count) + " records");
+    return Step::end;
+  }
+  // Pairs with the writer's release store: everything of the record is visible once its length.
+  const std::uint32_t len =
+      __atomic_load_n(reinterpret_cast<const std::uint32_t*>(map_ + offset_), __ATOMIC_ACQUIRE);
+  if (len == 0) {
+    if (header_.sealed && records_ < header_.record_count)
+      return corrupt("the segment ends after " + std::to_string(records_) + " of " +
+                     std::to_string(header_.record_count) + " records its header counts");
+    return Step::end;
+  }
+  const std::size_t framed = framed_record_bytes(len);
+  if (len < 8 || len > max_record_payload_bytes || framed > size_ - offset_)
+    return corrupt("length " + std::to_string(len) + " runs past the end of the file (" +
+                   std::to_string(size_) + " bytes)");
+  std::uint32_t stored_crc;
+  std::memcpy(&stored_crc, map_ + offset_ + 4, 4);
+  const auto* payload = reinterpret_cast<const char*>(map_ + offset_ + record_frame_bytes);
+  const std::uint32_t crc = crc32c(payload, len);
+  if (crc != stored_crc) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "CRC32C mismatch (stored %08x, computed %08x)", stored_crc, crc);
+    return corrupt(buf);
+  }
+  if (!decode_record(std::string_view(payload, len), out, arena))
+    return corrupt("the payload does not follow the record layout");
+  out.sequence = header_.first_sequence + records_;
+  ++records_;
+  offset_ += framed;
+  return Step::record;
+}
+
+Result<StoreReader> StoreReader::open(const std::filesystem::path& dir) {
+  StoreReader r;
+  r.dir_ = dir;
+  if (auto s = r.refresh(); !s) return s.error();
+  return r;
+}
+
+Result<void> StoreReader::refresh() {
+  std::vector<std::pair<std::uint64_t, std::filesystem::path>> found;
+  std::error_code ec;
+  for (std::filesystem::directory_iterator it(dir_, ec), end; !ec && it != end; it.increment(ec))
+    if (auto seq = parse_segment_file_name(it->path().filename().string()))
+      found.emplace_back(*seq, it->path());
+  if (ec) return Error{"store: cannot list " + dir_.string() + ": " + ec.message()};
+  std::sort(found.begin(), found.end());
+  segments_.clear();
+  for (auto& f : found)
+    segments_.push_back(std::move(f.second));
+  return {};
+}
+
+ScanReport StoreReader::for_each(Arena& arena,
+                                 const std::function<bool(const StoredEvent&)>& visit) const {
+  ScanReport report;
+  StoredEvent ev;
+  for (const auto& file : segments_) {
+    auto reader = SegmentReader::open(file);
+    if (!reader) {
+      std::error_code ec;
+      if (!std::filesystem::exists(file, ec)) continue;  // deleted by retention since listed
+      report.errors.push_back(SegmentError{file, 0, reader.error().message});
+      continue;
+    }
+    ++report.segments;
+    for (;;) {
+      auto step = (*reader)->next(ev, arena);
+      if (step == SegmentReader::Step::end) break;
+      if (step == SegmentReader::Step::corrupt) {
+        report.errors.push_back(SegmentError{file, (*reader)->offset(), (*reader)->error()});
+        break;
+      }
+      ++report.records;
+      const bool go_on = visit(ev);
+      arena.reset();
+      if (!go_on) return report;
+    }
+  }
+  return report;
+}
+
+}  // namespace sluice

@@ -1,0 +1,130 @@
+// SPDX-License-Identifier: Apache-2.0
+/// Helpers shared by the store tests: events made to exercise every field, an owned copy of a
+/// decoded event for comparisons, and a whole-store read into those copies.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "sluice/event/event_batch.hpp"
+#include "sluice/store/segment_reader.hpp"
+#include "sluice/store/store_output.hpp"
+
+namespace sluice::test {
+
+/// An event with its bytes owned, for comparing what was written with what was read.
+struct OwnedEvent {
+  std::int64_t event_time_ns = 0, receive_time_ns = 0;
+  std::uint64_t line = 0;
+  std::uint32_t listener_id = 0;
+  PeerAddress peer;
+  std::uint8_t facility = 0, severity = 0, flags = 0;
+  InputFormat format = InputFormat::unknown;
+  ParseStatus status = ParseStatus::pending;
+  UnparsedReason reason = UnparsedReason::none;
+  std::int16_t tz = 0;
+  std::string raw, host, app, procid, msgid, message, sd, source_path;
+  std::vector<std::pair<std::string, std::string>> fields;
+
+  static OwnedEvent from(const Event& e, std::string_view source_path) {
+    OwnedEvent o;
+    o.event_time_ns = e.event_time_ns;
+    o.receive_time_ns = e.receive_time_ns;
+    o.line = e.line;
+    o.listener_id = e.listener_id;
+    o.peer = e.peer;
+    o.facility = e.facility;
+    o.severity = e.severity;
+    o.flags = e.flags;
+    o.format = e.format;
+    o.status = e.status;
+    o.reason = e.reason;
+    o.tz = e.tz_offset_minutes;
+    o.raw = e.raw;
+    o.host = e.host;
+    o.app = e.app;
+    o.procid = e.procid;
+    o.msgid = e.msgid;
+    o.message = e.message;
+    o.sd = e.structured_data;
+    o.source_path = source_path;
+    for (const auto& f : e.fields)
+      o.fields.emplace_back(f.name, f.value);
+    return o;
+  }
+  bool operator==(const OwnedEvent& o) const {
+    return event_time_ns == o.event_time_ns && receive_time_ns == o.receive_time_ns &&
+           line == o.line && listener_id == o.listener_id && peer.family == o.peer.family &&
+           peer.port == o.peer.port && peer.address == o.peer.address && facility == o.facility &&
+           severity == o.severity && flags == o.flags && format == o.format && status == o.status &&
+           reason == o.reason && tz == o.tz && raw == o.raw && host == o.host && app == o.app &&
+           procid == o.procid && msgid == o.msgid && message == o.message && sd == o.sd &&
+           source_path == o.source_path && fields == o.fields;
+  }
+};
+
+inline std::ostream& operator<<(std::ostream& os, const OwnedEvent& e) {
+  return os << "{line " << e.line << ", t " << e.event_time_ns << ", raw \"" << e.raw << "\"}";
+}
+
+/// What reading a whole store gave.
+struct ReadBack {
+  std::vector<OwnedEvent> events;
+  std::vector<std::uint64_t> sequences;
+  ScanReport report;
+};
+
+inline ReadBack read_store(const std::filesystem::path& dir) {
+  ReadBack out;
+  auto reader = StoreReader::open(dir);
+  EXPECT_TRUE(reader.has_value()) << (reader ? "" : reader.error().message);
+  if (!reader) return out;
+  Arena arena;
+  out.report = reader->for_each(arena, [&](const StoredEvent& s) {
+    out.events.push_back(OwnedEvent::from(s.event, s.source_path));
+    out.sequences.push_back(s.sequence);
+    return true;
+  });
+  return out;
+}
+
+/// A batch of `n` simple events numbered from `first` (line = number, event time = number
+/// seconds after a fixed epoch), raw "event <number> ...".
+inline BatchPtr numbered_batch(std::uint64_t first, std::size_t n, std::size_t pad = 0) {
+  auto batch = std::make_unique<EventBatch>(1, n);
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::uint64_t k = first + i;
+    std::string raw = "event " + std::to_string(k) + " " + std::string(pad, 'x');
+    Event& e = batch->add_record(raw, 1'700'000'000'000'000'000 + 7);
+    e.line = k;
+    e.event_time_ns = 1'700'000'000'000'000'000 + static_cast<std::int64_t>(k) * 1'000'000'000;
+    e.status = ParseStatus::parsed;
+    e.format = InputFormat::raw;
+    e.message = e.raw.substr(0, 5);
+  }
+  return batch;
+}
+
+/// Renders `batch` with `out` and writes it; returns the write result.
+inline Result<void> store_batch(StoreOutput& out, const EventBatch& batch) {
+  std::string bytes;
+  out.render(batch, {}, nullptr, bytes);
+  return out.write(bytes);
+}
+
+/// A store config for tests: the folder, small segments, no age roll.
+inline StoreConfig test_config(const std::filesystem::path& dir, std::uint64_t segment_bytes) {
+  StoreConfig c;
+  c.path = dir.string();
+  c.segment_bytes = segment_bytes;
+  c.max_segment_age_seconds = 0;
+  c.fsync = "none";
+  return c;
+}
+
+}  // namespace sluice::test
