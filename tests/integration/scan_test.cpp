@@ -5,6 +5,7 @@
 #include <simdjson.h>
 
 #include <fstream>
+#include <map>
 
 #include "tests_support.hpp"
 
@@ -155,6 +156,28 @@ TEST(Scan, FuzzedPcapDoesNotCrash) {
   EXPECT_EQ(r.status, 0) << r.stderr_text;
   EXPECT_EQ(stat(r.stats, "events"),
             stat(r.stats, "parsed") + stat(r.stats, "unparsed") + stat(r.stats, "dropped"));
+}
+
+// SigmaHQ's own webserver rules on a real scanner's access log: the access-log fields reach the
+// rules through the shipped mapping, and each alert names the file and line it came from.
+TEST(Scan, SigmaHqWebRulesOnARealScan) {
+  SLUICE_REQUIRE_DATA(log, "logs/apache-http-logs/acunetix.txt");
+  SLUICE_REQUIRE_DATA(rules, "sigma/rules/web/webserver_generic");
+  auto r = scan({"--stats", "--rules", rules.string(), log.string()});
+  ASSERT_EQ(r.status, 0) << r.stderr_text;
+  EXPECT_EQ(stat(r.stats, "alerts"), r.lines.size());
+  std::map<std::string, std::size_t> by_rule;
+  simdjson::dom::parser parser;
+  for (const auto& l : r.lines) {
+    auto doc = parser.parse(l);
+    ASSERT_EQ(doc.error(), simdjson::SUCCESS) << l;
+    ++by_rule[std::string(std::string_view(doc["rule.name"]))];
+    EXPECT_EQ(std::string_view(doc["log.file.path"]), log.string());
+    EXPECT_GT(uint64_t(doc["log.file.line"]), 0u);
+  }
+  EXPECT_GT(by_rule["SQL Injection Strings In URI"], 0u);
+  EXPECT_GT(by_rule["Path Traversal Exploitation Attempts"], 0u);
+  EXPECT_GT(by_rule["Cross Site Scripting Strings"], 0u);
 }
 
 TEST(Scan, UsageErrorsExitTwo) {

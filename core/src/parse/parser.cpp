@@ -7,6 +7,7 @@
 
 #include "scan.hpp"
 #include "sluice/common/assert.hpp"
+#include "sluice/parse/access_log.hpp"
 #include "sluice/parse/cef.hpp"
 #include "sluice/parse/field_scratch.hpp"
 #include "sluice/parse/json.hpp"
@@ -141,6 +142,9 @@ class Dispatch {
       const bool have_time = (event_.flags & event_flag_time_from_receive) == 0;
       return parse_cef(event_.message, event_, arena_, fields_, have_time);
     }
+    // An access-log line carried in syslog keeps the syslog header's time.
+    std::int64_t request_time = 0;
+    if (extract_access_log(event_.message, fields_, request_time)) return UnparsedReason::none;
     if (config_.extract_key_values) extract_key_values(event_.message, fields_);
     return UnparsedReason::none;
   }
@@ -176,6 +180,13 @@ class Dispatch {
     event_.message = body;
     event_.event_time_ns = event_.receive_time_ns;
     event_.flags |= event_flag_time_from_receive;
+    std::int64_t request_time = 0;
+    if (extract_access_log(body, fields_, request_time)) {
+      // A raw access-log line carries its own time: use it.
+      event_.event_time_ns = request_time;
+      event_.flags &= static_cast<std::uint8_t>(~event_flag_time_from_receive);
+      return UnparsedReason::none;
+    }
     if (config_.extract_key_values) extract_key_values(body, fields_);
     return UnparsedReason::none;
   }
