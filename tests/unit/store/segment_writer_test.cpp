@@ -1,0 +1,187 @@
+// SPDX-License-Identifier: Apache-2.0
+/// Crash recovery of the segment writer: torn tails cut at every offset of the last record, and a
+/// child process killed with SIGKILL while it writes with fsync = "batch".
+#include "sluice/store/segment_writer.hpp"
+
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <fstream>
+#include <set>
+
+#include "store_test_support.hpp"
+#include "tests_support.hpp"
+
+namespace sluice {
+namespace {
+
+using test::numbered_batch;
+using test::read_store;
+using test::store_batch;
+using test::test_config;
+
+std::string slurp(const std::filesystem::path& p) {
+  return test::read_file(p);
+}
+
+void spit(const std::filesystem::path& p, const std::string& bytes) {
+  std::ofstream(p, std::ios::binary | std::ios::trunc).write(bytes.data(), bytes.size());
+}
+
+enum class Damage { truncate, garbage, zeros };
+
+// Writes 20 records into one sealed segment, then damages its last record from every offset
+// on, three ways; each time reopening must keep exactly the whole records, count the loss, and
+// append after them without duplicating any.
+TEST(SegmentWriterRecovery, CutsTornTailAtEveryOffsetOfTheLastRecord) {
+  test::TempDir dir;
+  const auto original_dir = dir.path() / "original";
+  {
+    auto out = StoreOutput::open(test_config(original_dir, 64 << 10));
+    ASSERT_TRUE(out) << out.error().message;
+    ASSERT_TRUE(store_batch(**out, *numbered_batch(0, 10)));
+    ASSERT_TRUE(store_batch(**out, *numbered_batch(10, 10, 13)));
+  }
+  const auto segment_name = segment_file_name(0);
+  const std::string pristine = slurp(original_dir / segment_name);
+  // Where the last record starts and where its payload ends.
+  std::size_t last_start = 0, payload_end = 0;
+  {
+    auto reader = SegmentReader::open(original_dir / segment_name);
+    ASSERT_TRUE(reader);
+    Arena arena;
+    StoredEvent ev;
+    for (int i = 0; i < 19; ++i)
+      ASSERT_EQ((*reader)->next(ev, arena), SegmentReader::Step::record);
+    last_start = (*reader)->offset();
+    std::uint32_t len;
+    std::memcpy(&len, pristine.data() + last_start, 4);
+    payload_end = last_start + record_frame_bytes + len;
+    ASSERT_EQ(pristine.size(), framed_record_bytes(len) + last_start + segment_trailer_bytes);
+  }
+
+  std::size_t cases = 0;
+  for (Damage damage : {Damage::truncate, Damage::garbage, Damage::zeros}) {
+    const std::size_t end =
+        damage == Damage::truncate ? pristine.size() - segment_trailer_bytes : payload_end;
+    for (std::size_t k = last_start; k < end; ++k) {
+      SCOPED_TRACE(::testing::Message() << "damage " << static_cast<int>(damage) << " at " << k);
+      const auto case_dir = dir.path() / ("case" + std::to_string(cases++));
+      std::filesystem::create_directories(case_dir);
+      std::string bytes = pristine;
+      if (damage == Damage::truncate) bytes.resize(k);
+      for (std::size_t i = k; damage == Damage::garbage && i < payload_end; ++i)
+        bytes[i] ^= 0x5A;
+      for (std::size_t i = k; damage == Damage::zeros && i < payload_end; ++i)
+        bytes[i] = 0;
+      spit(case_dir / segment_name, bytes);
+      // Zeroing bytes that were already zero (a trailing field count of 0) damages nothing.
+      const bool intact = damage == Damage::zeros && bytes == pristine;
+      const std::uint64_t whole = intact ? 20 : 19;
+
+      auto out = StoreOutput::open(test_config(case_dir, 64 << 10));
+      ASSERT_TRUE(out) << out.error().message;
+      EXPECT_EQ((*out)->counters().records_cut.value(), intact ? 0u : 1u);
+      if (damage == Damage::garbage) {
+        EXPECT_GT((*out)->counters().recovered_bytes.value(), 0u);
+      }
+      EXPECT_EQ((*out)->writer().stats().events, whole);
+      ASSERT_TRUE(store_batch(**out, *numbered_batch(100, 5)));
+      ASSERT_TRUE((*out)->close());
+      out->reset();
+
+      auto back = read_store(case_dir);
+      EXPECT_TRUE(back.report.errors.empty())
+          << (back.report.errors.empty() ? "" : back.report.errors[0].message);
+      ASSERT_EQ(back.events.size(), whole + 5);
+      for (std::size_t i = 0; i < back.events.size(); ++i) {
+        EXPECT_EQ(back.events[i].line, i < whole ? i : 100 + (i - whole));
+        EXPECT_EQ(back.sequences[i], i);
+      }
+      std::filesystem::remove_all(case_dir);
+    }
+  }
+  EXPECT_GT(cases, 60u);
+}
+
+TEST(SegmentWriterRecovery, RemovesUnfinishedSegmentFilesAndEmptySegments) {
+  test::TempDir dir;
+  {
+    auto out = StoreOutput::open(test_config(dir.path(), 4096));
+    ASSERT_TRUE(out);
+    ASSERT_TRUE(store_batch(**out, *numbered_batch(0, 3)));
+  }
+  spit(dir.path() / (segment_file_name(3) + ".tmp"), std::string(4096, '\0'));
+  // A segment whose only record is torn: nothing whole, so it is removed and its number reused.
+  auto torn = slurp(dir.path() / segment_file_name(0));
+  std::string header = torn.substr(0, segment_header_bytes);
+  header[24] = 3;  // first sequence 3
+  spit(dir.path() / segment_file_name(3), header + std::string("\x30\0\0\0\1\2", 6));
+  auto out = StoreOutput::open(test_config(dir.path(), 4096));
+  ASSERT_TRUE(out) << out.error().message;
+  EXPECT_FALSE(std::filesystem::exists(dir.path() / (segment_file_name(3) + ".tmp")));
+  ASSERT_TRUE(store_batch(**out, *numbered_batch(3, 2)));
+  ASSERT_TRUE((*out)->close());
+  auto back = read_store(dir.path());
+  ASSERT_EQ(back.events.size(), 5u);
+  for (std::size_t i = 0; i < 5; ++i)
+    EXPECT_EQ(back.sequences[i], i);
+  EXPECT_TRUE(back.report.errors.empty());
+}
+
+// A child writes batches with fsync = "batch" and acknowledges each through a pipe; the parent
+// kills it mid-ingest. Every acknowledged event must be in the store exactly once.
+TEST(SegmentWriterRecovery, SigkillMidIngestKeepsEveryAcknowledgedRecordOnce) {
+  test::TempDir dir;
+  constexpr std::size_t batch_events = 50;
+  int fds[2];
+  ASSERT_EQ(::pipe(fds), 0);
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    ::close(fds[0]);
+    auto config = test_config(dir.path(), 32 << 10);  // several rolls before the kill
+    config.fsync = "batch";
+    auto out = StoreOutput::open(config);
+    if (!out) ::_exit(2);
+    for (std::uint64_t b = 0; b < 1'000'000; ++b) {
+      if (!store_batch(**out, *numbered_batch(b * batch_events, batch_events, b % 40))) ::_exit(3);
+      if (::write(fds[1], &b, sizeof b) != sizeof b) ::_exit(4);
+    }
+    ::_exit(0);
+  }
+  ::close(fds[1]);
+  std::uint64_t acked = 0, b = 0;
+  bool any = false;
+  while (::read(fds[0], &b, sizeof b) == sizeof b) {
+    any = true;
+    acked = b;
+    if (b == 60) ::kill(child, SIGKILL);  // mid-ingest: the child is inside its next batch
+  }
+  ::close(fds[0]);
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFSIGNALED(status)) << "child exited with " << WEXITSTATUS(status);
+  ASSERT_TRUE(any);
+  ASSERT_GE(acked, 60u);
+
+  auto out = StoreOutput::open(test_config(dir.path(), 32 << 10));
+  ASSERT_TRUE(out) << out.error().message;
+  ASSERT_TRUE((*out)->close());
+  auto back = read_store(dir.path());
+  EXPECT_TRUE(back.report.errors.empty())
+      << (back.report.errors.empty() ? "" : back.report.errors[0].message);
+  // A prefix of what the child wrote, in order, each once, covering every acknowledged batch.
+  ASSERT_GE(back.events.size(), (acked + 1) * batch_events);
+  for (std::size_t i = 0; i < back.events.size(); ++i) {
+    ASSERT_EQ(back.events[i].line, i);
+    ASSERT_EQ(back.sequences[i], i);
+  }
+  EXPECT_EQ((*out)->writer().stats().events, back.events.size());
+}
+
+}  // namespace
+}  // namespace sluice
