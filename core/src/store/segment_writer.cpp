@@ -5,6 +5,7 @@
 #include "sluice/store/segment_writer.hpp"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -91,6 +92,14 @@ Result<std::unique_ptr<SegmentWriter>> SegmentWriter::open(const StoreConfig& co
   std::filesystem::create_directories(config.path, ec);
   if (ec) return Error{"store: cannot create folder " + config.path + ": " + ec.message()};
   std::unique_ptr<SegmentWriter> writer(new SegmentWriter(config, policy));
+  // One writer per folder: a second one would interleave records and break recovery. The lock
+  // is advisory (readers ignore it) and dies with the process, so a crash leaves no stale lock.
+  const auto lock_path = writer->dir_ / "LOCK";
+  writer->lock_fd_ = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (writer->lock_fd_ < 0) return Error::from_errno("store: cannot open " + lock_path.string());
+  if (::flock(writer->lock_fd_, LOCK_EX | LOCK_NB) != 0)
+    return Error::from_errno("store: cannot lock " + lock_path.string() +
+                             " (is another Sluice writing to this store?)");
   if (auto r = writer->recover(); !r) return r.error();
   if (auto r = writer->apply_retention(); !r) return r.error();
   return writer;
@@ -98,6 +107,7 @@ Result<std::unique_ptr<SegmentWriter>> SegmentWriter::open(const StoreConfig& co
 
 SegmentWriter::~SegmentWriter() {
   if (auto r = close(); !r) logger.error("{}", r.error().message);
+  if (lock_fd_ >= 0) ::close(lock_fd_);
 }
 
 Result<void> SegmentWriter::recover() {

@@ -132,6 +132,18 @@ TEST(SegmentWriterRecovery, RemovesUnfinishedSegmentFilesAndEmptySegments) {
   EXPECT_TRUE(back.report.errors.empty());
 }
 
+TEST(SegmentWriter, OneWriterPerFolder) {
+  test::TempDir dir;
+  auto first = StoreOutput::open(test_config(dir.path(), 4096));
+  ASSERT_TRUE(first) << first.error().message;
+  auto second = StoreOutput::open(test_config(dir.path(), 4096));
+  ASSERT_FALSE(second);
+  EXPECT_NE(second.error().message.find((dir.path() / "LOCK").string()), std::string::npos)
+      << second.error().message;
+  first->reset();
+  EXPECT_TRUE(StoreOutput::open(test_config(dir.path(), 4096)));
+}
+
 // A child writes batches with fsync = "batch" and acknowledges each through a pipe; the parent
 // kills it mid-ingest. Every acknowledged event must be in the store exactly once.
 TEST(SegmentWriterRecovery, SigkillMidIngestKeepsEveryAcknowledgedRecordOnce) {

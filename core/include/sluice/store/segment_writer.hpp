@@ -53,14 +53,14 @@ struct StoreStats {
   std::uint64_t bytes = 0;     ///< bytes of the sealed files plus the used part of the active one
 };
 
-/// One writer per store folder (not enforced by a lock file yet: two writers on one folder corrupt
-/// it). Not thread-safe: every call comes from one thread (the pipeline's sink thread).
-/// `counters()` may be read from any thread.
+/// One writer per store folder, enforced with an exclusive `flock` on `<path>/LOCK` (released when
+/// the writer or its process goes). Not thread-safe: every call comes from one thread (the
+/// pipeline's sink thread). `counters()` may be read from any thread.
 class SegmentWriter {
  public:
-  /// Opens (creating when missing) the store folder `config.path`, recovers it (see the file
-  /// comment) and applies retention. Does not create a segment until the first append. Errors
-  /// name the path and the errno text, or the key of a bad setting.
+  /// Opens (creating when missing) the store folder `config.path`, takes its lock, recovers it (see
+  /// the file comment) and applies retention. Does not create a segment until the first append.
+  /// Errors name the path and the errno text, or the key of a bad setting.
   static Result<std::unique_ptr<SegmentWriter>> open(const StoreConfig& config);
   /// Seals the active segment (errors are logged, not returned; call `close` to see them).
   ~SegmentWriter();
@@ -115,6 +115,7 @@ class SegmentWriter {
   std::deque<Sealed> sealed_;
   std::uint64_t next_sequence_ = 0;
 
+  int lock_fd_ = -1;
   // The active segment; `map_ == nullptr` when there is none.
   int fd_ = -1;
   std::byte* map_ = nullptr;

@@ -47,7 +47,9 @@ struct StoreConfig {
   std::string fsync = "batch";
   /// With `fsync = "interval"`: the longest time between two syncs.
   std::uint64_t fsync_interval_ms = 1000;
-  /// Delete the oldest sealed segments while the store is larger than this. 0 = unlimited.
+  /// Delete the oldest sealed segments while the store is larger than this (sealed file sizes
+  /// plus the used part of the active segment; the active segment's preallocated rest, up to
+  /// `segment_bytes`, comes on top on disk). 0 = unlimited.
   std::uint64_t max_total_bytes = 0;
   /// Delete the oldest sealed segments whose newest event time is older than this (against the
   /// wall clock). 0 = unlimited.
