@@ -88,12 +88,12 @@ inline constexpr std::size_t max_record_payload_bytes = std::size_t{1} << 30;
 
 /// The decoded segment header. Plain value; no invariants beyond the table above.
 struct SegmentHeader {
-  std::int64_t created_ns = 0;
-  std::uint64_t first_sequence = 0;
-  std::uint64_t record_count = 0;
-  std::int64_t oldest_event_ns = 0;
-  std::int64_t newest_event_ns = 0;
-  bool sealed = false;
+  std::int64_t created_ns = 0;       ///< wall clock when the writer created the segment
+  std::uint64_t first_sequence = 0;  ///< store-wide number of the segment's first record
+  std::uint64_t record_count = 0;    ///< records in the segment; 0 until sealed
+  std::int64_t oldest_event_ns = 0;  ///< smallest event time of its records; 0 until sealed
+  std::int64_t newest_event_ns = 0;  ///< largest event time (retention by age); 0 until sealed
+  bool sealed = false;               ///< the writer closed it; no record will be added
 };
 
 /// Writes the 64 header bytes of `header` to `out`. Does not allocate.
@@ -122,8 +122,8 @@ bool append_record(std::string& out, const Event& event, std::string_view source
 /// An event decoded from a record: views point into the record's bytes (the reader's mapping),
 /// `event.fields` into the caller's arena.
 struct StoredEvent {
-  Event event;
-  std::string_view source_path;
+  Event event;                   ///< every field as written; `raw` and slots view the record
+  std::string_view source_path;  ///< the batch's file path when written; empty for network input
   /// Store-wide record number (the segment's first sequence plus the record's index).
   std::uint64_t sequence = 0;
 };

@@ -32,10 +32,12 @@ class SegmentReader {
   /// Maps `file` read-only and checks its header. Errors name the file and the errno text or what
   /// is wrong with the header.
   static Result<std::unique_ptr<SegmentReader>> open(const std::filesystem::path& file);
+  /// Unmaps the segment; events returned by `next` become invalid.
   ~SegmentReader();
   SegmentReader(const SegmentReader&) = delete;
   SegmentReader& operator=(const SegmentReader&) = delete;
 
+  /// What `next` found.
   enum class Step : std::uint8_t {
     record,   ///< `out` holds the next record
     end,      ///< no further whole record (for now, if the segment is being written)

@@ -16,6 +16,8 @@
 
 namespace sluice {
 
+/// The event store as a pipeline output. Owns its `SegmentWriter`. `render` is const and may run
+/// on many workers at once; every other call belongs to the sink thread.
 class StoreOutput final : public Output {
  public:
   /// Opens the store at `config.path` (creating, recovering and applying retention; see
