@@ -141,12 +141,28 @@ Result<void> SegmentWriter::recover() {
     std::optional<SegmentHeader> header;
     if (n == static_cast<ssize_t>(segment_header_bytes))
       header = decode_segment_header(header_bytes);
-    if (!header)
-      return Error{"store: " + file.string() +
-                   " is not a Sluice segment of format version 1 (bad or short header)"};
-    if (header->first_sequence != seq)
-      return Error{"store: " + file.string() + " has first sequence " +
-                   std::to_string(header->first_sequence) + " in its header, not its name's"};
+    if (header && header->first_sequence != seq) header.reset();
+    if (!header && !newest) {
+      // Damage inside an old segment: keep it for forensics; readers report it. With no known
+      // event time, age retention deletes it first (counted like any other deletion).
+      logger.warn(
+          "{}: bad segment header (not format version 1, or sequence not its name's); "
+          "kept as is",
+          file.string());
+      sealed_.push_back(Sealed{seq, file, static_cast<std::uint64_t>(st.st_size), 0, 0});
+      continue;
+    }
+    if (!header) {
+      // The newest segment's creation was torn: with fsync = "none" nothing orders its header
+      // before its name on disk. Moved aside (not deleted) and counted as recovered bytes.
+      const auto aside = file.string() + ".damaged";
+      if (::rename(file.c_str(), aside.c_str()) != 0)
+        return Error::from_errno("store: cannot move damaged segment " + file.string());
+      counters_.recovered_bytes.add(static_cast<std::uint64_t>(st.st_size));
+      counters_.records_cut.add();
+      logger.warn("{}: bad or short segment header; moved aside to {}", file.string(), aside);
+      continue;
+    }
     if (newest || !header->sealed) {
       auto recovered = recover_segment(file, seq);
       if (!recovered) return recovered.error();

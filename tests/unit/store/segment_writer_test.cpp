@@ -132,6 +132,26 @@ TEST(SegmentWriterRecovery, RemovesUnfinishedSegmentFilesAndEmptySegments) {
   EXPECT_TRUE(back.report.errors.empty());
 }
 
+TEST(SegmentWriterRecovery, MovesANewestSegmentWithoutHeaderAside) {
+  test::TempDir dir;
+  {
+    auto out = StoreOutput::open(test_config(dir.path(), 4096));
+    ASSERT_TRUE(out);
+    ASSERT_TRUE(store_batch(**out, *numbered_batch(0, 3)));
+  }
+  spit(dir.path() / segment_file_name(3), std::string(4096, '\0'));
+  auto out = StoreOutput::open(test_config(dir.path(), 4096));
+  ASSERT_TRUE(out) << out.error().message;
+  EXPECT_EQ((*out)->counters().recovered_bytes.value(), 4096u);
+  EXPECT_TRUE(std::filesystem::exists(dir.path() / (segment_file_name(3) + ".damaged")));
+  ASSERT_TRUE(store_batch(**out, *numbered_batch(3, 2)));
+  ASSERT_TRUE((*out)->close());
+  auto back = read_store(dir.path());
+  EXPECT_TRUE(back.report.errors.empty());
+  ASSERT_EQ(back.events.size(), 5u);
+  EXPECT_EQ(back.events[4].line, 4u);
+}
+
 TEST(SegmentWriter, OneWriterPerFolder) {
   test::TempDir dir;
   auto first = StoreOutput::open(test_config(dir.path(), 4096));

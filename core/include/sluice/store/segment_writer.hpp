@@ -9,8 +9,10 @@
 /// zero trailer and its header is rewritten as sealed. The nonzero bytes that were cut off are
 /// counted in `recovered_bytes` (and `records_cut` when any), and logged once per segment.
 /// Appending then continues in a new segment numbered after the last kept record, so no record is
-/// written twice and the recovered segment is never modified again. Leftover `.tmp` files (a
-/// crash during segment creation) hold no records and are removed.
+/// written twice and the recovered segment is never modified again. A newest segment whose
+/// header is unreadable (creation torn by power loss under fsync = "none") is renamed to
+/// `<name>.damaged`, its size counted in `recovered_bytes`; an older one is kept as it is. Leftover
+/// `.tmp` files (a crash during segment creation) hold no records and are removed.
 ///
 /// Deliberate losses, each counted: torn tails at recovery (`recovered_bytes`, `records_cut`),
 /// segments deleted by retention (`segments_deleted`, `events_deleted`, `bytes_deleted`).
