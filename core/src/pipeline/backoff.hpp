@@ -28,6 +28,11 @@ class Backoff {
     }
     ++step_;
   }
+  /// True during the first, spinning steps. Idle consumers park after these rather than yield:
+  /// on a machine with more runnable threads than cores, each yield is a context switch.
+  bool spinning() const {
+    return step_ < spin_steps;
+  }
   void reset() {
     step_ = 0;
     sleep_us_ = 0;

@@ -10,6 +10,7 @@
 #include <mutex>
 
 #include "backoff.hpp"
+#include "parker.hpp"
 #include "sluice/common/log.hpp"
 #include "sluice/ring/spsc_ring.hpp"
 
@@ -17,6 +18,10 @@ namespace sluice {
 namespace {
 
 constexpr Logger logger("pipeline");
+
+/// Longest an idle worker or sink sleeps before it looks again on its own. Producers wake it
+/// sooner; the bound keeps the periodic output flush (200 ms) and shutdown checks timely.
+constexpr std::chrono::microseconds idle_park_timeout{50'000};
 
 /// A batch after a worker is done with it: the batch, its detections and the rendered bytes
 /// for each output.
@@ -73,6 +78,7 @@ struct Pipeline::Impl {
 
   struct WorkerSlot {
     std::unique_ptr<SpscRing<ProcessedPtr>> out;
+    detail::Parker parker;  // sources wake the worker after handing it a batch
     std::jthread thread;
     std::atomic<bool> done{false};
   };
@@ -102,6 +108,7 @@ struct Pipeline::Impl {
   Counter output_errors;
 
   std::stop_source stop;
+  detail::Parker sink_parker;  // workers wake the sink after handing it a batch
   std::jthread sink_thread;
   std::atomic<bool> sink_done{false};
   std::atomic<bool> started{false};
@@ -126,6 +133,7 @@ struct Pipeline::Impl {
         if (slot.rings[w]->try_push(batch)) {
           slot.next_worker = (w + 1) % n;
           ++slot.next_sequence;
+          workers[w]->parker.unpark();
           return true;
         }
       }
@@ -149,6 +157,8 @@ struct Pipeline::Impl {
     auto r = slot.source->run(ctx);
     if (!r) logger.error("{} stopped: {}", slot.source->describe(), r.error().message);
     slot.done.store(true, std::memory_order_release);
+    for (auto& w : workers)
+      w->parker.unpark();
   }
 
   void run_worker(std::size_t index) {
@@ -178,7 +188,17 @@ struct Pipeline::Impl {
       }
       if (!got) {
         if (all_sources_done() && all_source_rings_empty(index)) break;
-        backoff.pause();
+        if (backoff.spinning()) {
+          backoff.pause();
+          continue;
+        }
+        // Nothing for a while: sleep until a source hands over a batch.
+        const auto ticket = me.parker.prepare();
+        if (all_source_rings_empty(index) && !all_sources_done()) {
+          me.parker.park(ticket, idle_park_timeout);
+        } else {
+          me.parker.cancel();
+        }
         continue;
       }
       backoff.reset();
@@ -226,8 +246,10 @@ struct Pipeline::Impl {
       detail::Backoff out_backoff;
       while (!me.out->try_push(processed))
         out_backoff.pause();
+      sink_parker.unpark();
     }
     me.done.store(true, std::memory_order_release);
+    sink_parker.unpark();
   }
 
   bool all_sources_done() const {
@@ -309,7 +331,20 @@ struct Pipeline::Impl {
         if (!leftover) break;
         continue;
       }
-      backoff.pause();
+      if (backoff.spinning()) {
+        backoff.pause();
+        continue;
+      }
+      // Nothing for a while: sleep until a worker hands over a batch (or the flush is due).
+      const auto ticket = sink_parker.prepare();
+      bool empty = true;
+      for (auto& w : workers)
+        empty &= w->out->empty_approx();
+      if (empty) {
+        sink_parker.park(ticket, idle_park_timeout);
+      } else {
+        sink_parker.cancel();
+      }
     }
     for (std::size_t sid = 0; sid < early.size(); ++sid) {
       // Gaps cannot happen (sequence numbers are assigned only to queued batches); write any
