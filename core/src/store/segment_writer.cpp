@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <system_error>
 #include <vector>
@@ -182,6 +183,13 @@ Result<void> SegmentWriter::recover() {
     next_sequence_ = sealed_.back().first_sequence + sealed_.back().records;
   else if (!files.empty())
     next_sequence_ = files.back().first;  // the only segment(s) held nothing whole
+  // Retention may have deleted every segment; the LOCK file remembers where numbering stopped
+  // so sequences never restart.
+  char buf[32] = {};
+  if (::pread(lock_fd_, buf, sizeof buf - 1, 0) > 0) {
+    const std::uint64_t remembered = std::strtoull(buf, nullptr, 10);
+    next_sequence_ = std::max(next_sequence_, remembered);
+  }
   return {};
 }
 
@@ -376,6 +384,14 @@ Result<void> SegmentWriter::seal_active() {
   return apply_retention();
 }
 
+Result<void> SegmentWriter::remember_next_sequence() {
+  const std::string text = std::to_string(next_sequence_) + "\n";
+  if (::pwrite(lock_fd_, text.data(), text.size(), 0) != static_cast<ssize_t>(text.size()) ||
+      ::ftruncate(lock_fd_, static_cast<off_t>(text.size())) != 0)
+    return Error::from_errno("store: cannot write " + (dir_ / "LOCK").string());
+  return {};
+}
+
 Result<void> SegmentWriter::apply_retention() {
   const std::int64_t now = now_ns();
   last_retention_ns_ = now;
@@ -392,6 +408,7 @@ Result<void> SegmentWriter::apply_retention() {
     counters_.bytes_deleted.add(s.bytes);
     total -= s.bytes;
     sealed_.pop_front();
+    if (sealed_.empty() && map_ == nullptr) return remember_next_sequence();
     return {};
   };
   while (config_.max_total_bytes > 0 && total > config_.max_total_bytes && !sealed_.empty())

@@ -227,9 +227,20 @@ TEST(StoreOutput, RetentionByAgeUsesNewestEventTime) {
   }
   // Retention also runs at open, from the sealed headers.
   now = base + 1'000'000'000'000;
+  {
+    auto out = StoreOutput::open(config);
+    ASSERT_TRUE(out);
+    EXPECT_EQ(read_store(dir.path()).events.size(), 0u);
+  }
+  // Every segment is gone, yet numbering goes on where it stopped.
+  config.max_age_seconds = 0;
   auto out = StoreOutput::open(config);
   ASSERT_TRUE(out);
-  EXPECT_EQ(read_store(dir.path()).events.size(), 0u);
+  ASSERT_TRUE(store_batch(**out, *numbered_batch(300, 2)));
+  ASSERT_TRUE((*out)->close());
+  auto back = read_store(dir.path());
+  ASSERT_EQ(back.sequences.size(), 2u);
+  EXPECT_EQ(back.sequences[0], 300u);
 }
 
 TEST(StoreOutput, RegistersCountersAndRejectsBadConfig) {

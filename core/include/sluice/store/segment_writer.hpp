@@ -56,8 +56,9 @@ struct StoreStats {
 };
 
 /// One writer per store folder, enforced with an exclusive `flock` on `<path>/LOCK` (released when
-/// the writer or its process goes). Not thread-safe: every call comes from one thread (the
-/// pipeline's sink thread). `counters()` may be read from any thread.
+/// the writer or its process goes). When retention deletes every segment, the next sequence is
+/// written into LOCK (decimal text), so record numbers never restart. Not thread-safe: every call
+/// comes from one thread (the pipeline's sink thread). `counters()` may be read from any thread.
 class SegmentWriter {
  public:
   /// Opens (creating when missing) the store folder `config.path`, takes its lock, recovers it (see
@@ -108,6 +109,7 @@ class SegmentWriter {
   Result<void> sync_active();
   Result<void> apply_retention();
   Result<void> sync_directory();
+  Result<void> remember_next_sequence();
   std::int64_t now_ns() const { return now_ns_(); }
 
   StoreConfig config_;
