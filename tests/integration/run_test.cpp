@@ -15,6 +15,7 @@
 #include <map>
 #include <thread>
 
+#include "sluice/store/segment_reader.hpp"
 #include "tests_support.hpp"
 
 namespace sluice::test {
@@ -97,8 +98,9 @@ class RunTest : public ::testing::Test {
                            << "[[input]]\ntype = \"tcp\"\nport = " << port_ << "\n"
                            << "max_message_bytes = 4096\n"
                            << "[output.events]\npath = \""
-                           << (dir_.path() / "events.jsonl").string()
-                           << "\"\n[metrics]\nlisten = \"127.0.0.1:" << metrics_port_ << "\"\n";
+                           << (dir_.path() / "events.jsonl").string() << "\"\n[store]\npath = \""
+                           << (dir_.path() / "store").string() << "\"\nfsync = \"none\"\n"
+                           << "[metrics]\nlisten = \"127.0.0.1:" << metrics_port_ << "\"\n";
     process_ = std::make_unique<Process>(
         std::vector<std::string>{sluice_binary().string(), "run", "--config", config_.string()},
         dir_.path() / "stdout", dir_.path() / "stderr");
@@ -230,6 +232,16 @@ TEST_F(RunTest, UdpAndBothTcpFramingsArriveIntactAndCountersAddUp) {
     (void)via;
   }
   EXPECT_EQ(seen.size(), expected.size());
+  // The store holds the same events.
+  auto reader = sluice::StoreReader::open(dir_.path() / "store");
+  ASSERT_TRUE(reader.has_value()) << reader.error().message;
+  sluice::Arena arena;
+  std::map<std::string, int> stored;
+  reader.value().for_each(arena, [&](const sluice::StoredEvent& e) {
+    ++stored[std::string(e.event.raw)];
+    return true;
+  });
+  EXPECT_EQ(stored, expected) << "the store keeps every event exactly once";
   for (const auto& [m, n] : expected) {
     auto it = seen.find(m);
     ASSERT_NE(it, seen.end()) << "missing: " << m;

@@ -14,6 +14,7 @@
 #include "sluice/common/log.hpp"
 #include "sluice/metrics/http_server.hpp"
 #include "sluice/output/json_lines.hpp"
+#include "sluice/store/store_output.hpp"
 
 namespace sluice::cli {
 namespace {
@@ -108,6 +109,18 @@ int run_command(int argc, char** argv) {
     pipeline.add_output(std::move(out).value());
   }
 
+  StoreOutput* store = nullptr;
+  if (config.store_enabled) {
+    auto opened = StoreOutput::open(config.store);
+    if (!opened) {
+      std::fprintf(stderr, "sluice run: store: %s\n", opened.error().message.c_str());
+      return 1;
+    }
+    store = opened.value().get();
+    store->register_metrics(metrics);
+    pipeline.add_output(std::move(opened).value());
+  }
+
   if (auto started = pipeline.start(); !started) {
     std::fprintf(stderr, "sluice run: cannot start: %s\n", started.error().message.c_str());
     return 1;
@@ -176,6 +189,7 @@ int run_command(int argc, char** argv) {
                summary_line(stats, PipelineStats{}, stats.seconds).c_str());
   for (const auto& d : pipeline.output_descriptions())
     std::fprintf(stderr, "sluice run: wrote %s\n", d.c_str());
+  if (store != nullptr) std::fprintf(stderr, "sluice run: store: %s\n", store->summary().c_str());
   std::fprintf(stderr, "%s\n", stats.to_json().c_str());
   return 0;
 }

@@ -14,6 +14,7 @@
 #include "commands.hpp"
 #include "sluice/common/log.hpp"
 #include "sluice/output/json_lines.hpp"
+#include "sluice/store/store_output.hpp"
 
 namespace sluice::cli {
 namespace {
@@ -30,6 +31,7 @@ constexpr const char* scan_usage =
     "  --min-level LEVEL    load only rules at or above LEVEL\n"
     "  --output WHAT        alerts (default with --rules), events (default without), all, none\n"
     "  --out FILE           where JSON lines go (default: stdout)\n"
+    "  --store DIR          also keep every event in the event store in DIR\n"
     "  --stats              print counters as one JSON object, the last line on stderr\n"
     "  --workers N          worker threads (default: one per core)\n"
     "  --batch-size N       records per batch (default 512)\n"
@@ -62,6 +64,7 @@ int scan_command(int argc, char** argv) {
   std::string output_kind;
   std::string out_path = "-";
   bool stats_wanted = false;
+  std::string store_path;
   std::vector<std::string> inputs;
   for (int i = 1; i < argc; ++i) {
     const std::string_view a = argv[i];
@@ -107,6 +110,10 @@ int scan_command(int argc, char** argv) {
       const char* v = need_value("--out");
       if (v == nullptr) return 2;
       out_path = v;
+    } else if (a == "--store") {
+      const char* v = need_value("--store");
+      if (v == nullptr) return 2;
+      store_path = v;
     } else if (a == "--stats") {
       stats_wanted = true;
     } else if (a == "--workers" || a == "--batch-size" || a == "--ring-capacity") {
@@ -176,6 +183,20 @@ int scan_command(int argc, char** argv) {
     }
     pipeline.add_output(std::move(out).value());
   }
+  StoreOutput* store = nullptr;
+  if (!store_path.empty()) {
+    StoreConfig sc;
+    sc.path = store_path;
+    // Offline ingest can be replayed after a crash: sync once a second, not per batch.
+    sc.fsync = "interval";
+    auto opened = StoreOutput::open(sc);
+    if (!opened) {
+      std::fprintf(stderr, "sluice scan: store: %s\n", opened.error().message.c_str());
+      return 1;
+    }
+    store = opened.value().get();
+    pipeline.add_output(std::move(opened).value());
+  }
   if (auto started = pipeline.start(); !started) {
     std::fprintf(stderr, "sluice scan: %s\n", started.error().message.c_str());
     return 1;
@@ -189,6 +210,7 @@ int scan_command(int argc, char** argv) {
     }
   }
   pipeline.wait();
+  if (store != nullptr) std::fprintf(stderr, "sluice scan: store: %s\n", store->summary().c_str());
   if (stats_wanted) std::fprintf(stderr, "%s\n", pipeline.stats().to_json().c_str());
   return 0;
 }

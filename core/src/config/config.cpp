@@ -269,6 +269,22 @@ Result<Config> parse_config(const std::string& text, const std::string& name) {
         as.get("path", config.output.alerts_path);
       }
     }
+    if (const auto* t = sub_table(top, root, "store", problems)) {
+      config.store_enabled = true;
+      Section st(*t, "store", problems);
+      auto& sc = config.store;
+      st.get("path", sc.path);
+      st.get_int("segment_bytes", sc.segment_bytes, 64 << 10, std::int64_t{1} << 40);
+      st.get_int("max_segment_age_seconds", sc.max_segment_age_seconds, 0, std::int64_t{1} << 40);
+      st.get("fsync", sc.fsync);
+      st.get_int("fsync_interval_ms", sc.fsync_interval_ms, 1, 3'600'000);
+      st.get_int("max_total_bytes", sc.max_total_bytes, 0, std::int64_t{1} << 60);
+      st.get_int("max_age_seconds", sc.max_age_seconds, 0, std::int64_t{1} << 40);
+      FsyncPolicy policy;
+      if (!parse_fsync_policy(sc.fsync, policy))
+        problems.add(t->get("fsync"), "store.fsync", "one of batch, interval, none");
+      if (sc.path.empty()) problems.add(t, "store.path", "must name a folder");
+    }
     if (const auto* t = sub_table(top, root, "metrics", problems)) {
       Section s(*t, "metrics", problems);
       s.get("listen", config.metrics.listen);

@@ -12,6 +12,7 @@
 
 #include "sluice/common/result.hpp"
 #include "sluice/parse/parser.hpp"
+#include "sluice/store/store_config.hpp"
 
 namespace sluice {
 
@@ -59,6 +60,9 @@ struct MetricsConfig {
 
 struct Config {
   GeneralConfig general;
+  /// `[store]`: the event store; present (even empty) = every event and alert is stored.
+  bool store_enabled = false;
+  StoreConfig store;
   ParserConfig parser;  ///< `[parser]`: format, extract_key_values, default_tz_offset_minutes
   std::vector<InputConfig> inputs;
   RulesConfig rules;
