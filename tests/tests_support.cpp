@@ -36,9 +36,15 @@ std::optional<fs::path> data_path(const std::string& relative) {
   return p;
 }
 
-fs::path source_dir() { return env_path("SLUICE_SOURCE_DIR", SLUICE_SOURCE_DIR_DEFAULT); }
-fs::path own_data_dir() { return source_dir() / "tests" / "data"; }
-fs::path binary_dir() { return env_path("SLUICE_BINARY_DIR", SLUICE_BINARY_DIR_DEFAULT); }
+fs::path source_dir() {
+  return env_path("SLUICE_SOURCE_DIR", SLUICE_SOURCE_DIR_DEFAULT);
+}
+fs::path own_data_dir() {
+  return source_dir() / "tests" / "data";
+}
+fs::path binary_dir() {
+  return env_path("SLUICE_BINARY_DIR", SLUICE_BINARY_DIR_DEFAULT);
+}
 fs::path sluice_binary() {
   return binary_dir() / "tools" / "sluice";
 }

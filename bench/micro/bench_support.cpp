@@ -13,7 +13,8 @@ std::optional<fs::path> data_dir() {
     if (fs::is_directory(v, ec)) return fs::path(v);
     return std::nullopt;
   }
-  for (fs::path p : {fs::path("../shared/data"), fs::path(SLUICE_SOURCE_DIR) / ".." / "shared" / "data"}) {
+  for (fs::path p :
+       {fs::path("../shared/data"), fs::path(SLUICE_SOURCE_DIR) / ".." / "shared" / "data"}) {
     if (fs::is_directory(p, ec)) return p;
   }
   return std::nullopt;

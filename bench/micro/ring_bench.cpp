@@ -47,7 +47,8 @@ void BM_SpscRingBatched(benchmark::State& state) {
       std::uint64_t received = 0, sum = 0;
       while (received < items_per_iteration) {
         const auto n = ring.try_pop_n(buf);
-        for (std::size_t k = 0; k < n; ++k) sum += buf[k];
+        for (std::size_t k = 0; k < n; ++k)
+          sum += buf[k];
         received += n;
       }
       benchmark::DoNotOptimize(sum);
@@ -55,9 +56,11 @@ void BM_SpscRingBatched(benchmark::State& state) {
     std::vector<std::uint64_t> buf(batch);
     for (std::uint64_t i = 0; i < items_per_iteration;) {
       const auto want = std::min<std::uint64_t>(batch, items_per_iteration - i);
-      for (std::size_t k = 0; k < want; ++k) buf[k] = i + k;
+      for (std::size_t k = 0; k < want; ++k)
+        buf[k] = i + k;
       std::size_t sent = 0;
-      while (sent < want) sent += ring.try_push_n(std::span(buf.data() + sent, want - sent));
+      while (sent < want)
+        sent += ring.try_push_n(std::span(buf.data() + sent, want - sent));
       i += want;
     }
     consumer.join();

@@ -17,10 +17,13 @@ Result<std::shared_ptr<const RuleSet>> load_rules(const RulesConfig& rules, bool
   auto set = sluice::rules::load_sigma(options, report);
   if (!set) return set.error();
   std::map<std::string, std::size_t> by_reason;
-  for (const auto& d : report.skipped) ++by_reason[d.reason];
-  for (const auto& d : report.errors) ++by_reason["error: " + d.reason];
+  for (const auto& d : report.skipped)
+    ++by_reason[d.reason];
+  for (const auto& d : report.errors)
+    ++by_reason["error: " + d.reason];
   std::string reasons;
-  for (const auto& [reason, n] : by_reason) reasons += "; " + std::to_string(n) + " " + reason;
+  for (const auto& [reason, n] : by_reason)
+    reasons += "; " + std::to_string(n) + " " + reason;
   std::fprintf(stderr, "sluice: rules: %zu loaded, %zu skipped, %zu with errors (%.0f ms)%s\n",
                report.loaded, report.skipped.size(), report.errors.size(), report.compile_ms,
                reasons.c_str());

@@ -116,7 +116,7 @@ struct Pipeline::Impl {
   std::atomic<std::int64_t> end_ns{0};
   bool waited = false;
 
-  Impl(PipelineConfig c, MetricsRegistry& m) : config(std::move(c)), metrics(m) {
+  Impl(PipelineConfig c, MetricsRegistry& m) : config(c), metrics(m) {
     if (config.workers == 0) {
       config.workers = std::max(1u, std::thread::hardware_concurrency());
     }
@@ -405,7 +405,7 @@ struct Pipeline::Impl {
 };
 
 Pipeline::Pipeline(PipelineConfig config, MetricsRegistry& metrics)
-    : impl_(std::make_unique<Impl>(std::move(config), metrics)) {}
+    : impl_(std::make_unique<Impl>(config, metrics)) {}
 
 Pipeline::~Pipeline() {
   if (impl_->started.load() && !impl_->waited) {

@@ -23,7 +23,8 @@ TEST(Arena, AllocationsAreAlignedAndDisjoint) {
   }
   for (std::size_t i = 0; i < spans.size(); ++i) {
     auto* p = reinterpret_cast<unsigned char*>(spans[i].first);
-    for (std::size_t k = 0; k < spans[i].second; ++k) ASSERT_EQ(p[k], (i + 1) & 0xff);
+    for (std::size_t k = 0; k < spans[i].second; ++k)
+      ASSERT_EQ(p[k], (i + 1) & 0xff);
   }
 }
 
@@ -60,7 +61,8 @@ TEST(EventBatch, RecordsViewArenaCopies) {
   EXPECT_EQ(e.raw.substr(0, 4), "<13>");
   EXPECT_EQ(e.listener_id, 7u);
   EXPECT_EQ(e.receive_time_ns, 123);
-  for (int i = 0; i < 100; ++i) batch.add_record("more", 1);
+  for (int i = 0; i < 100; ++i)
+    batch.add_record("more", 1);
   EXPECT_EQ(batch.size(), 101u);
   EXPECT_EQ(batch.events()[0].raw.substr(0, 4), "<13>");
   batch.clear();

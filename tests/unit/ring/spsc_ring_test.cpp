@@ -21,7 +21,8 @@ TEST(SpscRing, PopFromEmptyFails) {
 
 TEST(SpscRing, PushUntilFullThenFails) {
   SpscRing<int> ring(4);
-  for (int i = 0; i < 4; ++i) EXPECT_TRUE(ring.try_push(i));
+  for (int i = 0; i < 4; ++i)
+    EXPECT_TRUE(ring.try_push(i));
   int extra = 99;
   EXPECT_FALSE(ring.try_push(extra));
   EXPECT_EQ(extra, 99) << "a failed push must leave the item with the caller";
@@ -47,7 +48,8 @@ TEST(SpscRing, DestructorReleasesQueuedItems) {
   auto tracker = std::make_shared<int>(0);
   {
     SpscRing<std::shared_ptr<int>> ring(8);
-    for (int i = 0; i < 5; ++i) ASSERT_TRUE(ring.try_push(std::shared_ptr<int>(tracker)));
+    for (int i = 0; i < 5; ++i)
+      ASSERT_TRUE(ring.try_push(std::shared_ptr<int>(tracker)));
     EXPECT_EQ(tracker.use_count(), 6);
   }
   EXPECT_EQ(tracker.use_count(), 1);
@@ -58,11 +60,13 @@ TEST(SpscRing, BatchedPushAndPopWrapAround) {
   std::vector<int> in(6), out(8);
   int next = 0, expect = 0;
   for (int round = 0; round < 100; ++round) {
-    for (auto& v : in) v = next++;
+    for (auto& v : in)
+      v = next++;
     auto pushed = ring.try_push_n(in);
     next -= static_cast<int>(in.size() - pushed);
     auto popped = ring.try_pop_n(out);
-    for (std::size_t i = 0; i < popped; ++i) EXPECT_EQ(out[i], expect++);
+    for (std::size_t i = 0; i < popped; ++i)
+      EXPECT_EQ(out[i], expect++);
   }
 }
 
@@ -103,9 +107,11 @@ TEST(SpscRing, TwoThreadStressKeepsOrder) {
       std::uint64_t i = 0;
       while (i < total) {
         const auto n = std::min<std::uint64_t>(1 + (i % 32), total - i);
-        for (std::uint64_t k = 0; k < n; ++k) buf[k] = i + k;
+        for (std::uint64_t k = 0; k < n; ++k)
+          buf[k] = i + k;
         std::size_t sent = 0;
-        while (sent < n) sent += ring.try_push_n(std::span(buf + sent, n - sent));
+        while (sent < n)
+          sent += ring.try_push_n(std::span(buf + sent, n - sent));
         i += n;
       }
     });
@@ -114,7 +120,8 @@ TEST(SpscRing, TwoThreadStressKeepsOrder) {
     bool in_order = true;
     while (expect < total) {
       const auto n = ring.try_pop_n(buf);
-      for (std::size_t k = 0; k < n; ++k) in_order &= (buf[k] == expect++);
+      for (std::size_t k = 0; k < n; ++k)
+        in_order &= (buf[k] == expect++);
     }
     producer.join();
     EXPECT_TRUE(in_order) << "capacity " << capacity;

@@ -11,11 +11,11 @@ namespace sluice::detail {
                                    const char* file, int line);
 }  // namespace sluice::detail
 
-#define SLUICE_ASSERT(cond, ...)                                                        \
-  do {                                                                                  \
-    if (!(cond)) [[unlikely]]                                                           \
+#define SLUICE_ASSERT(cond, ...)                                                           \
+  do {                                                                                     \
+    if (!(cond)) [[unlikely]]                                                              \
       ::sluice::detail::assertion_failed(#cond, ::std::string_view{__VA_ARGS__}, __FILE__, \
-                                         __LINE__);                                     \
+                                         __LINE__);                                        \
   } while (false)
 
 #ifdef NDEBUG

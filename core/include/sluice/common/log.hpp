@@ -4,10 +4,10 @@
 /// whole lines to stderr with one `write(2)` each, so lines from threads never interleave.
 #pragma once
 
+#include <fmt/format.h>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
-#include <fmt/format.h>
 #include <string>
 #include <string_view>
 
@@ -30,11 +30,13 @@ class Logger {
 
   template <class... Args>
   void info(fmt::format_string<Args...> format, Args&&... args) const {
-    if (log_level() <= LogLevel::info) log(LogLevel::info, fmt::format(format, std::forward<Args>(args)...));
+    if (log_level() <= LogLevel::info)
+      log(LogLevel::info, fmt::format(format, std::forward<Args>(args)...));
   }
   template <class... Args>
   void warn(fmt::format_string<Args...> format, Args&&... args) const {
-    if (log_level() <= LogLevel::warn) log(LogLevel::warn, fmt::format(format, std::forward<Args>(args)...));
+    if (log_level() <= LogLevel::warn)
+      log(LogLevel::warn, fmt::format(format, std::forward<Args>(args)...));
   }
   template <class... Args>
   void error(fmt::format_string<Args...> format, Args&&... args) const {
@@ -55,7 +57,8 @@ class Logger {
 /// reported with the next message that passes. Thread-safe, lock-free.
 class RateLimit {
  public:
-  explicit RateLimit(std::chrono::milliseconds interval) : interval_ns_(interval.count() * 1000000) {}
+  explicit RateLimit(std::chrono::milliseconds interval)
+      : interval_ns_(interval.count() * 1000000) {}
   /// True when the caller may log now; `suppressed` receives how many were held back since.
   bool allow(std::uint64_t& suppressed);
 

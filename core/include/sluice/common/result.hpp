@@ -73,7 +73,9 @@ class [[nodiscard]] Result<void> {
 
   bool has_value() const { return !failed_; }
   explicit operator bool() const { return has_value(); }
-  void value() const { SLUICE_ASSERT(has_value(), "Result::value() on an error: " + error_.message); }
+  void value() const {
+    SLUICE_ASSERT(has_value(), "Result::value() on an error: " + error_.message);
+  }
   const Error& error() const {
     SLUICE_ASSERT(failed_, "Result::error() on a value");
     return error_;

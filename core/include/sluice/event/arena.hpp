@@ -21,7 +21,7 @@ class Arena {
  public:
   /// Chunk size: large enough that a batch of a few hundred syslog lines needs one or two
   /// chunks, small enough that an idle batch pool does not pin much memory.
-  static constexpr std::size_t default_chunk_bytes = 64 * 1024;
+  static constexpr std::size_t default_chunk_bytes = std::size_t{64} * 1024;
 
   explicit Arena(std::size_t chunk_bytes = default_chunk_bytes) : chunk_bytes_(chunk_bytes) {}
   Arena(const Arena&) = delete;
@@ -45,7 +45,8 @@ class Arena {
   std::span<T> allocate_array(std::size_t n) {
     static_assert(std::is_trivially_destructible_v<T>, "arena memory is never destroyed");
     auto* p = static_cast<T*>(allocate(sizeof(T) * n, alignof(T)));
-    for (std::size_t i = 0; i < n; ++i) new (p + i) T{};
+    for (std::size_t i = 0; i < n; ++i)
+      new (p + i) T{};
     return {p, n};
   }
 

@@ -41,12 +41,12 @@ class BatchSink {
 
 /// Counters every source keeps. Names are what `/metrics` shows, labelled by source.
 struct SourceCounters {
-  Counter records;          ///< records framed and handed on (`sluice_source_records_total`)
-  Counter bytes;            ///< bytes read, framing included (`sluice_source_bytes_total`)
-  Counter truncated;        ///< records cut at the maximum message size
-  Counter kernel_drops;     ///< datagrams the kernel dropped for a full socket buffer (UDP)
-  Counter connections;      ///< connections accepted (TCP)
-  Counter errors;           ///< read or decode errors that did not stop the source
+  Counter records;       ///< records framed and handed on (`sluice_source_records_total`)
+  Counter bytes;         ///< bytes read, framing included (`sluice_source_bytes_total`)
+  Counter truncated;     ///< records cut at the maximum message size
+  Counter kernel_drops;  ///< datagrams the kernel dropped for a full socket buffer (UDP)
+  Counter connections;   ///< connections accepted (TCP)
+  Counter errors;        ///< read or decode errors that did not stop the source
 };
 
 /// What a running source is given.

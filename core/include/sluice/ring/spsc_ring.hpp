@@ -71,7 +71,8 @@ class SpscRing {
       free = capacity_ - (tail - head_cache_);
     }
     const std::size_t n = free < items.size() ? free : items.size();
-    for (std::size_t i = 0; i < n; ++i) slots_[(tail + i) & mask_].value = std::move(items[i]);
+    for (std::size_t i = 0; i < n; ++i)
+      slots_[(tail + i) & mask_].value = std::move(items[i]);
     if (n != 0) tail_.value.store(tail + n, std::memory_order_release);
     return n;
   }
@@ -98,7 +99,8 @@ class SpscRing {
       avail = tail_cache_ - head;
     }
     const std::size_t n = avail < out.size() ? avail : out.size();
-    for (std::size_t i = 0; i < n; ++i) out[i] = std::move(slots_[(head + i) & mask_].value);
+    for (std::size_t i = 0; i < n; ++i)
+      out[i] = std::move(slots_[(head + i) & mask_].value);
     if (n != 0) head_.value.store(head + n, std::memory_order_release);
     return n;
   }
@@ -106,7 +108,8 @@ class SpscRing {
   /// Approximate number of queued items; exact when called by either side while the other
   /// is idle.
   std::size_t size_approx() const {
-    return tail_.value.load(std::memory_order_acquire) - head_.value.load(std::memory_order_acquire);
+    return tail_.value.load(std::memory_order_acquire) -
+           head_.value.load(std::memory_order_acquire);
   }
   bool empty_approx() const { return size_approx() == 0; }
 
@@ -121,9 +124,9 @@ class SpscRing {
   const std::size_t capacity_;
   const std::size_t mask_;
   std::unique_ptr<Slot[]> slots_;
-  Index head_;  // written by the consumer
+  Index head_;                                              // written by the consumer
   alignas(cache_line_bytes) std::uint64_t tail_cache_ = 0;  // consumer's view of tail
-  Index tail_;  // written by the producer
+  Index tail_;                                              // written by the producer
   alignas(cache_line_bytes) std::uint64_t head_cache_ = 0;  // producer's view of head
 };
 
