@@ -46,6 +46,24 @@ int wait_for_signal(int timeout_ms) {
   return sig < 0 ? 0 : sig;
 }
 
+Result<void> add_json_output(Pipeline& pipeline, JsonLinesKind kind, const std::string& path) {
+  if (path.empty()) return {};
+  auto out = JsonLinesOutput::open(kind, path);
+  if (!out) return out.error();
+  pipeline.add_output(std::move(out).value());
+  return {};
+}
+
+Result<StoreOutput*> add_store(Pipeline& pipeline, const StoreConfig& config,
+                               MetricsRegistry* metrics) {
+  auto opened = StoreOutput::open(config);
+  if (!opened) return Error{"store: " + opened.error().message};
+  StoreOutput* store = opened.value().get();
+  if (metrics != nullptr) store->register_metrics(*metrics);
+  pipeline.add_output(std::move(opened).value());
+  return store;
+}
+
 std::string summary_line(const PipelineStats& now, const PipelineStats& before,
                          double interval_seconds) {
   const double rate =

@@ -13,13 +13,19 @@
 #include "sluice/config/config.hpp"
 #include "sluice/detect/rule_set.hpp"
 #include "sluice/ingest/source.hpp"
+#include "sluice/output/json_lines.hpp"
 #include "sluice/pipeline/pipeline.hpp"
+#include "sluice/store/store_output.hpp"
 
 namespace sluice::cli {
 
-/// Creates the source(s) for one input description (a UDP input with several sockets yields
-/// one source per socket).
-Result<std::vector<std::unique_ptr<Source>>> make_sources(const InputConfig& input);
+/// Adds a JSON-lines output of `kind` writing to `path` ("-" = stdout); an empty path adds none.
+Result<void> add_json_output(Pipeline& pipeline, JsonLinesKind kind, const std::string& path);
+
+/// Opens the event store and adds it to the pipeline (which owns it); registers its counters
+/// when `metrics` is given. Returns the store, for its summary once the pipeline has stopped.
+Result<StoreOutput*> add_store(Pipeline& pipeline, const StoreConfig& config,
+                               MetricsRegistry* metrics);
 
 /// Loads Sigma rules; prints a one-line load summary and, at `verbose`, every skipped rule.
 Result<std::shared_ptr<const RuleSet>> load_rules(const RulesConfig& rules, bool verbose);

@@ -77,10 +77,10 @@ int run_command(int argc, char** argv) {
   Pipeline pipeline(pc, metrics);
 
   for (const auto& input : config.inputs) {
-    auto sources = make_sources(input);
+    auto sources = make_sources(input.spec);
     if (!sources) {
       std::fprintf(stderr, "sluice run: %s:%d: input '%s': %s\n", config_path.c_str(), input.line,
-                   input.type.c_str(), sources.error().message.c_str());
+                   input.spec.kind.c_str(), sources.error().message.c_str());
       return 2;
     }
     for (auto& s : sources.value())
@@ -100,25 +100,20 @@ int run_command(int argc, char** argv) {
 
   for (auto [kind, path] : {std::pair{JsonLinesKind::events, config.output.events_path},
                             std::pair{JsonLinesKind::alerts, config.output.alerts_path}}) {
-    if (path.empty()) continue;
-    auto out = JsonLinesOutput::open(kind, path);
-    if (!out) {
-      std::fprintf(stderr, "sluice run: %s\n", out.error().message.c_str());
+    if (auto added = add_json_output(pipeline, kind, path); !added) {
+      std::fprintf(stderr, "sluice run: %s\n", added.error().message.c_str());
       return 1;
     }
-    pipeline.add_output(std::move(out).value());
   }
 
   StoreOutput* store = nullptr;
   if (config.store_enabled) {
-    auto opened = StoreOutput::open(config.store);
-    if (!opened) {
-      std::fprintf(stderr, "sluice run: store: %s\n", opened.error().message.c_str());
+    auto added = add_store(pipeline, config.store, &metrics);
+    if (!added) {
+      std::fprintf(stderr, "sluice run: %s\n", added.error().message.c_str());
       return 1;
     }
-    store = opened.value().get();
-    store->register_metrics(metrics);
-    pipeline.add_output(std::move(opened).value());
+    store = added.value();
   }
 
   if (auto started = pipeline.start(); !started) {

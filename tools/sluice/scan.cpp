@@ -149,14 +149,14 @@ int scan_command(int argc, char** argv) {
   MetricsRegistry metrics;
   Pipeline pipeline(pc, metrics);
   for (const auto& path : inputs) {
-    InputConfig in;
+    SourceSpec spec;
     if (path == "-") {
-      in.type = "stdin";
+      spec.kind = "stdin";
     } else {
-      in.type = looks_like_pcap(path) ? "pcap" : "file";
-      in.path = path;
+      spec.kind = looks_like_pcap(path) ? "pcap" : "file";
+      spec.path = path;
     }
-    auto sources = make_sources(in);
+    auto sources = make_sources(spec);
     if (!sources) {
       std::fprintf(stderr, "sluice scan: %s: %s\n", path.c_str(), sources.error().message.c_str());
       return 1;
@@ -176,12 +176,10 @@ int scan_command(int argc, char** argv) {
        {std::pair{JsonLinesKind::events, output_kind == "events" || output_kind == "all"},
         std::pair{JsonLinesKind::alerts, output_kind == "alerts" || output_kind == "all"}}) {
     if (!wanted) continue;
-    auto out = JsonLinesOutput::open(kind, out_path);
-    if (!out) {
-      std::fprintf(stderr, "sluice scan: %s\n", out.error().message.c_str());
+    if (auto added = add_json_output(pipeline, kind, out_path); !added) {
+      std::fprintf(stderr, "sluice scan: %s\n", added.error().message.c_str());
       return 1;
     }
-    pipeline.add_output(std::move(out).value());
   }
   StoreOutput* store = nullptr;
   if (!store_path.empty()) {
@@ -189,13 +187,12 @@ int scan_command(int argc, char** argv) {
     sc.path = store_path;
     // Offline ingest can be replayed after a crash: sync once a second, not per batch.
     sc.fsync = "interval";
-    auto opened = StoreOutput::open(sc);
-    if (!opened) {
-      std::fprintf(stderr, "sluice scan: store: %s\n", opened.error().message.c_str());
+    auto added = add_store(pipeline, sc, nullptr);
+    if (!added) {
+      std::fprintf(stderr, "sluice scan: %s\n", added.error().message.c_str());
       return 1;
     }
-    store = opened.value().get();
-    pipeline.add_output(std::move(opened).value());
+    store = added.value();
   }
   if (auto started = pipeline.start(); !started) {
     std::fprintf(stderr, "sluice scan: %s\n", started.error().message.c_str());

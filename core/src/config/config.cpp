@@ -2,6 +2,7 @@
 #include "sluice/config/config.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <toml++/toml.h>
 #include <algorithm>
 #include <bit>
@@ -173,27 +174,34 @@ const toml::table* sub_table(Section& parent, const toml::table& root, std::stri
 void read_input(const toml::table& t, std::size_t index, Config& config, Problems& problems) {
   InputConfig in;
   in.line = static_cast<int>(t.source().begin.line);
+  SourceSpec& spec = in.spec;
+  spec.address = "127.0.0.1";
+  spec.port = 5514;
   const auto prefix = fmt::format("input[{}]", index);
   Section s(t, prefix, problems);
-  s.get("type", in.type);
-  s.get("address", in.address);
-  s.get_int("port", in.port, 0, 65535);
-  s.get_int("sockets", in.sockets, 1, 256);
-  s.get_int("receive_buffer_bytes", in.receive_buffer_bytes, 4096, std::int64_t{1} << 32);
-  s.get_int("max_message_bytes", in.max_message_bytes, 64, 16 << 20);
-  s.get("path", in.path);
-  s.get("follow", in.follow);
-  s.get("ports", in.ports);
-  static constexpr std::string_view types[] = {"udp", "tcp", "file", "stdin", "pcap"};
-  if (in.type.empty()) {
-    problems.add(&t, prefix + ".type", "missing; one of udp, tcp, file, stdin, pcap");
-  } else if (std::find(std::begin(types), std::end(types), in.type) == std::end(types)) {
-    problems.add(
-        t.get("type"), prefix + ".type",
-        fmt::format("unknown input type '{}'; one of udp, tcp, file, stdin, pcap", in.type));
+  s.get("type", spec.kind);
+  s.get("address", spec.address);
+  s.get_int("port", spec.port, 0, 65535);
+  s.get_int("sockets", spec.socket_count, 1, 256);
+  s.get_int("receive_buffer_bytes", spec.receive_buffer_bytes, 4096, std::int64_t{1} << 32);
+  s.get_int("max_message_bytes", spec.max_message_bytes, 64, 16 << 20);
+  s.get_int("max_connections", spec.max_connections, 1, 1 << 20);
+  s.get("path", spec.path);
+  s.get("follow", spec.follow);
+  s.get("start_at_end", spec.start_at_end);
+  s.get("ports", spec.ports);
+  s.get("all_udp", spec.all_udp);
+  s.get("split_messages", spec.split_messages);
+  const auto& kinds = source_kinds();
+  const std::string one_of = fmt::format("one of {}", fmt::join(kinds, ", "));
+  if (spec.kind.empty()) {
+    problems.add(&t, prefix + ".type", "missing; " + one_of);
+  } else if (std::find(kinds.begin(), kinds.end(), spec.kind) == kinds.end()) {
+    problems.add(t.get("type"), prefix + ".type",
+                 fmt::format("unknown input type '{}'; {}", spec.kind, one_of));
   }
-  if ((in.type == "file" || in.type == "pcap") && in.path.empty())
-    problems.add(&t, prefix + ".path", "required for a " + in.type + " input");
+  if ((spec.kind == "file" || spec.kind == "pcap") && spec.path.empty())
+    problems.add(&t, prefix + ".path", "required for a " + spec.kind + " input");
   config.inputs.push_back(std::move(in));
 }
 

@@ -105,7 +105,6 @@ Result<void> FileSource::run(SourceContext& ctx) {
     if (n > 0) {
       now = wall_clock_ns();
       counters.bytes.add(static_cast<std::uint64_t>(n));
-      batch.add_bytes(static_cast<std::uint64_t>(n));
       framer.feed({buffer.data(), static_cast<std::size_t>(n)}, on_frame);
       return 1;
     }

@@ -469,7 +469,6 @@ Result<void> PcapSource::run(SourceContext& ctx) {
          (rc = pcap_next_ex(handle_, &header, &bytes)) == 1) {
     ++stats_.packets;
     counters.bytes.add(header->caplen);
-    batch.add_bytes(header->caplen);
     // With nanosecond precision requested, libpcap puts nanoseconds in tv_usec.
     now = std::int64_t{header->ts.tv_sec} * 1'000'000'000 + header->ts.tv_usec;
     const bool truncated = header->caplen < header->len;

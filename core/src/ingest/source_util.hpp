@@ -52,11 +52,6 @@ class BatchBuilder {
     if (!batch_) start();
     return batch_->add_record(bytes, receive_time_ns);
   }
-  /// Adds to the current batch's byte count (framing included).
-  void add_bytes(std::uint64_t n) {
-    if (!batch_) start();
-    batch_->add_bytes(n);
-  }
   /// The path recorded on every batch from now on (file sources).
   void set_source_path(std::string path) { path_ = std::move(path); }
 

@@ -177,7 +177,6 @@ Result<void> TcpSource::run(SourceContext& ctx) {
       const ssize_t got = ::read(conn->fd, buffer.data(), buffer.size());
       if (got > 0) {
         counters.bytes.add(static_cast<std::uint64_t>(got));
-        batch.add_bytes(static_cast<std::uint64_t>(got));
         conn->framer.feed({buffer.data(), static_cast<std::size_t>(got)},
                           on_frame(*conn, wall_clock_ns()));
       } else if (got == 0) {

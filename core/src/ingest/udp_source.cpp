@@ -144,6 +144,7 @@ Result<void> UdpSource::run(SourceContext& ctx) {
     }
     // One clock read per system call: the datagrams of one call arrived within microseconds.
     const std::int64_t now = n > 0 ? wall_clock_ns() : 0;
+    std::uint64_t call_bytes = 0;  // counted once per call: one shared-counter update, not 64
     for (int i = 0; i < n; ++i) {
       const msghdr& hdr = msgs[i].msg_hdr;
       for (cmsghdr* c = CMSG_FIRSTHDR(&hdr); c != nullptr;
@@ -159,8 +160,7 @@ Result<void> UdpSource::run(SourceContext& ctx) {
       const std::size_t len = std::min<std::size_t>(msgs[i].msg_len, max_datagram_bytes);
       const bool truncated = (hdr.msg_flags & MSG_TRUNC) != 0;
       const PeerAddress peer = detail::peer_address(peers[i]);
-      batch.add_bytes(len);
-      counters.bytes.add(len);
+      call_bytes += len;
       if (truncated) counters.truncated.add();
       split_datagram({buffers.data() + i * max_datagram_bytes, len}, config_.split_messages,
                      [&](std::string_view record) {
@@ -172,6 +172,7 @@ Result<void> UdpSource::run(SourceContext& ctx) {
                        (void)batch.flush_if_full();
                      });
     }
+    if (call_bytes != 0) counters.bytes.add(call_bytes);
     (void)batch.flush_if_due();
   }
   // Datagrams still in the socket buffer at stop are not read: UDP is lossy by design and

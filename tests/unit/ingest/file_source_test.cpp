@@ -5,7 +5,10 @@
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
+
 #include <unistd.h>
+#include "source_runner.hpp"
+#include "tests_support.hpp"
 
 #include <chrono>
 #include <filesystem>
@@ -19,6 +22,9 @@
 
 namespace sluice {
 namespace {
+
+using test::TempDir;
+using test::wait_for;
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
@@ -57,31 +63,6 @@ class CollectingSink final : public BatchSink {
  private:
   std::mutex mutex_;
   std::vector<Record> records_;
-};
-
-template <class P>
-bool wait_for(P pred) {
-  for (int i = 0; i < 2000; ++i) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(5ms);
-  }
-  return pred();
-}
-
-class TempDir {
- public:
-  TempDir() {
-    char tmpl[] = "/tmp/sluice-file-test-XXXXXX";
-    path_ = ::mkdtemp(tmpl);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  fs::path operator/(const std::string& name) const { return path_ / name; }
-
- private:
-  fs::path path_;
 };
 
 void write_file(const fs::path& p, std::string_view bytes, bool append = false) {

@@ -5,10 +5,12 @@
 
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
+
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include "source_runner.hpp"
 
 #include <atomic>
 #include <chrono>
@@ -22,6 +24,9 @@
 
 namespace sluice {
 namespace {
+
+using test::Runner;
+using test::wait_for;
 
 using namespace std::chrono_literals;
 
@@ -53,43 +58,6 @@ class CollectingSink final : public BatchSink {
   std::mutex mutex_;
   std::vector<Record> records_;
 };
-
-class Runner {
- public:
-  Runner(Source& source, CollectingSink& sink, std::size_t batch_capacity = 64) {
-    ctx_.sink = &sink;
-    ctx_.counters = &counters_;
-    ctx_.batch_capacity = batch_capacity;
-    thread_ = std::jthread([this, &source](std::stop_token st) {
-      ctx_.stop = st;
-      result_ = source.run(ctx_);
-    });
-  }
-  ~Runner() { stop(); }
-  void stop() {
-    if (thread_.joinable()) {
-      thread_.request_stop();
-      thread_.join();
-    }
-  }
-  SourceCounters& counters() { return counters_; }
-  bool ok() const { return result_.has_value(); }
-
- private:
-  SourceContext ctx_;
-  SourceCounters counters_;
-  Result<void> result_;
-  std::jthread thread_;
-};
-
-template <class P>
-bool wait_for(P pred) {
-  for (int i = 0; i < 3000; ++i) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(5ms);
-  }
-  return pred();
-}
 
 int connect_to(std::uint16_t port) {
   const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);

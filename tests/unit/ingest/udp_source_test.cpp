@@ -4,9 +4,11 @@
 
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
+
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include "source_runner.hpp"
 
 #include <chrono>
 #include <mutex>
@@ -19,6 +21,9 @@
 
 namespace sluice {
 namespace {
+
+using test::Runner;
+using test::wait_for;
 
 using namespace std::chrono_literals;
 
@@ -59,45 +64,6 @@ class CollectingSink final : public BatchSink {
   std::vector<PeerAddress> peers_;
   std::vector<std::uint8_t> flags_;
 };
-
-/// Runs a source on its own thread until `stop()`.
-class Runner {
- public:
-  Runner(Source& source, CollectingSink& sink, std::size_t batch_capacity = 32) {
-    ctx_.sink = &sink;
-    ctx_.counters = &counters_;
-    ctx_.batch_capacity = batch_capacity;
-    thread_ = std::jthread([this, &source](std::stop_token st) {
-      ctx_.stop = st;
-      result_ = source.run(ctx_);
-    });
-  }
-  ~Runner() { stop(); }
-  void stop() {
-    if (thread_.joinable()) {
-      thread_.request_stop();
-      thread_.join();
-    }
-  }
-  SourceCounters& counters() { return counters_; }
-  bool ok() const { return result_.has_value(); }
-
- private:
-  SourceContext ctx_;
-  SourceCounters counters_;
-  Result<void> result_;
-  std::jthread thread_;
-};
-
-/// Waits until `pred` holds or 10 s pass; no test asserts on timing, this only bounds a hang.
-template <class P>
-bool wait_for(P pred) {
-  for (int i = 0; i < 2000; ++i) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(5ms);
-  }
-  return pred();
-}
 
 int udp_client(int family = AF_INET) {
   const int fd = ::socket(family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -168,7 +134,7 @@ TEST(UdpSource, ThousandsOfDatagramsArriveIntactExactlyOnce) {
   UdpSource source(loopback_config());
   ASSERT_TRUE(source.open().has_value());
   CollectingSink sink;
-  Runner runner(source, sink);
+  Runner runner(source, sink, 32);
   const int fd = udp_client();
   constexpr std::size_t total = 5000;
   for (std::size_t i = 0; i < total; ++i) {
@@ -197,7 +163,7 @@ TEST(UdpSource, StripsFramingSplitsAndRecordsPeer) {
   UdpSource source(loopback_config());
   ASSERT_TRUE(source.open().has_value());
   CollectingSink sink;
-  Runner runner(source, sink);
+  Runner runner(source, sink, 32);
   const int fd = udp_client();
   send_to(fd, source.local_port(), "<1>a\r\n");
   send_to(fd, source.local_port(), "<2>b\n");
@@ -225,7 +191,7 @@ TEST(UdpSource, LargestDatagramIsKeptWhole) {
   UdpSource source(loopback_config());
   ASSERT_TRUE(source.open().has_value());
   CollectingSink sink;
-  Runner runner(source, sink);
+  Runner runner(source, sink, 32);
   const int fd = udp_client();
   std::string big = "<1>";
   big.append(65507 - big.size(), 'x');  // 65535 - 20 (IPv4) - 8 (UDP)
@@ -244,7 +210,7 @@ TEST(UdpSource, Ipv6Loopback) {
   UdpSource source(c);
   if (!source.open().has_value()) GTEST_SKIP() << "no IPv6 loopback on this machine";
   CollectingSink sink;
-  Runner runner(source, sink);
+  Runner runner(source, sink, 32);
   const int fd = udp_client(AF_INET6);
   send_to(fd, source.local_port(), "<1>over v6\n", true);
   ASSERT_TRUE(wait_for([&] { return sink.size() >= 1; }));
@@ -262,7 +228,7 @@ TEST(UdpSource, DualStackReportsIpv4PeersAsIpv4) {
   UdpSource source(c);
   if (!source.open().has_value()) GTEST_SKIP() << "no IPv6 on this machine";
   CollectingSink sink;
-  Runner runner(source, sink);
+  Runner runner(source, sink, 32);
   const int fd = udp_client();
   send_to(fd, source.local_port(), "<1>v4 to dual stack");
   ASSERT_TRUE(wait_for([&] { return sink.size() >= 1; }));
@@ -321,7 +287,7 @@ TEST(UdpSource, KernelDropsAreCountedFromRxqOverflow) {
   for (std::size_t i = 0; i < burst; ++i)
     send_to(fd, source.local_port(), message(i));
   CollectingSink sink;
-  Runner runner(source, sink);
+  Runner runner(source, sink, 32);
   std::size_t last = 0;
   // Drained when the count stays put for 200 ms.
   for (int i = 0; i < 100; ++i) {

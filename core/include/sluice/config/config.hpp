@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "sluice/common/result.hpp"
+#include "sluice/ingest/source_factory.hpp"
 #include "sluice/parse/parser.hpp"
 #include "sluice/store/store_config.hpp"
 
@@ -26,18 +27,12 @@ struct GeneralConfig {
   std::size_t ring_capacity = 64;       ///< batches per ring (power of two)
 };
 
-/// One `[[input]]`.
+/// One `[[input]]`: the source description the ingest factory builds from, with the keys of
+/// `SourceSpec` (`type` names its `kind`; `sockets` its `socket_count`). Inputs bind to
+/// 127.0.0.1:5514 unless told otherwise, so a default configuration exposes nothing.
 struct InputConfig {
-  std::string type;                             ///< udp, tcp, file, stdin, pcap
-  std::string address = "127.0.0.1";            ///< udp, tcp: address to bind
-  std::uint16_t port = 5514;                    ///< udp, tcp: port to bind (0 = any free port)
-  std::size_t sockets = 1;                      ///< udp: sockets bound with SO_REUSEPORT
-  std::size_t receive_buffer_bytes = 32 << 20;  ///< udp: SO_RCVBUF asked for
-  std::size_t max_message_bytes = 64 << 10;     ///< udp, tcp, file: longer records are truncated
-  std::string path;                             ///< file, pcap: the file to read
-  bool follow = false;                          ///< file: keep reading as it grows, across rotation
-  std::vector<std::uint16_t> ports;             ///< pcap: syslog ports to extract (default 514)
-  int line = 0;                                 ///< where the section starts, for messages
+  SourceSpec spec;
+  int line = 0;  ///< where the section starts, for messages
 };
 
 /// `[rules]`

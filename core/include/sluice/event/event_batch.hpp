@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /// `EventBatch` is the unit that crosses rings: a few hundred to a few thousand events and the one
-/// arena their bytes live in. A source appends records (`add_record` copies bytes into the arena,
-/// `add_record_view` references memory the batch keeps alive); a worker parses them in place.
+/// arena their bytes live in. A source appends records (`add_record` copies the bytes into the
+/// arena); a worker parses them in place.
 ///
 /// Ownership moves with the batch (`std::unique_ptr<EventBatch>`); exactly one thread touches a
 /// batch at a time. Not thread-safe.
@@ -19,8 +19,9 @@ namespace sluice {
 
 class EventBatch {
  public:
-  /// Batch size used by sources unless configured otherwise: large enough to amortise ring and
-  /// wake-up costs (measured in bench/micro/ring_bench.cpp), small enough to keep latency low.
+  /// Batch size used by sources: one ring hand-off and one wake-up per few hundred records
+  /// keeps their cost per record small, while a batch still fills within milliseconds at
+  /// modest rates (a trade-off; `general.batch_size` changes it).
   static constexpr std::size_t default_capacity = 512;
 
   explicit EventBatch(std::uint32_t source_id = 0, std::size_t capacity = default_capacity)
@@ -31,12 +32,8 @@ class EventBatch {
   /// Appends a record whose bytes are copied into the arena. Returns the new event so the caller
   /// can set `line`, `peer` and flags.
   Event& add_record(std::string_view bytes, std::int64_t receive_time_ns) {
-    return add_record_view(arena_.copy(bytes), receive_time_ns);
-  }
-  /// Appends a record whose bytes already live in the arena or in `keep_alive` memory.
-  Event& add_record_view(std::string_view bytes, std::int64_t receive_time_ns) {
     Event& e = events_.emplace_back();
-    e.raw = bytes;
+    e.raw = arena_.copy(bytes);
     e.receive_time_ns = receive_time_ns;
     e.listener_id = source_id_;
     return e;
@@ -57,31 +54,20 @@ class EventBatch {
   std::string_view source_path() const { return source_path_; }
   void set_source_path(std::string_view path) { source_path_ = arena_.copy(path); }
 
-  /// Raw bytes read for this batch (framing included), for the bytes counters.
-  std::uint64_t bytes() const { return bytes_; }
-  void add_bytes(std::uint64_t n) { bytes_ += n; }
-
-  /// Keeps external memory (a mapped file) alive while events view it.
-  void keep_alive(std::shared_ptr<const void> owner) { keep_alive_ = std::move(owner); }
-
   /// Empties the batch for reuse, keeping its capacity and arena chunks.
   void clear() {
     events_.clear();
     arena_.reset();
     source_path_ = {};
-    bytes_ = 0;
     sequence_ = 0;
-    keep_alive_.reset();
   }
 
  private:
   std::uint32_t source_id_;
   std::uint64_t sequence_ = 0;
-  std::uint64_t bytes_ = 0;
   std::string_view source_path_;
   std::vector<Event> events_;
   Arena arena_;
-  std::shared_ptr<const void> keep_alive_;
 };
 
 using BatchPtr = std::unique_ptr<EventBatch>;
