@@ -91,6 +91,8 @@ struct Event {
   UnparsedReason reason = UnparsedReason::none;
   std::uint8_t flags = event_flag_none;
   std::int16_t tz_offset_minutes = 0;  ///< offset the sender wrote, for display only
+  /// Template the miner assigned to the message (see anomaly/); 0 when none was assigned.
+  std::uint32_t template_id = 0;
 
   std::string_view raw;  ///< the record exactly as received (after framing)
   std::string_view host;
