@@ -1,0 +1,144 @@
+// SPDX-License-Identifier: Apache-2.0
+/// `FlowTable` keeps one record per bidirectional flow (IP version, protocol, the two addresses
+/// and ports, VLAN) of one capture queue, and hands finished flows to a callback: on idle
+/// timeout, on active timeout (a long flow is reported every `active_timeout` and goes on), on
+/// TCP RST, on FIN from both sides, and on eviction when the table is full (the least recently
+/// updated flow goes; counted). The side that sent the first packet is the source, unless that
+/// packet was a SYN-ACK (its receiver opened the connection).
+///
+/// Layout: open addressing with linear probing over a power-of-two slot array (load factor at
+/// most one half), flows in a fixed pool linked in least-recently-updated order, so an update,
+/// an eviction and each idle expiry are O(1) and nothing allocates after construction.
+/// Not thread-safe: one table per capture queue, as the design wants (RSS keeps both
+/// directions of a flow on one queue when the NIC uses a symmetric key).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "sluice/capture/packet_decoder.hpp"
+
+namespace sluice {
+
+/// Why a flow record was exported. Each value is a counter label.
+enum class FlowEnd : std::uint8_t { idle_timeout, active_timeout, fin, rst, evicted, shutdown };
+inline constexpr std::size_t flow_end_count = 6;
+std::string_view to_string(FlowEnd end);
+
+/// One exported flow. Times are nanoseconds since the epoch (packet timestamps).
+struct FlowRecord {
+  IpAddress src;  ///< the side that opened the flow
+  IpAddress dst;
+  std::uint16_t src_port = 0;  ///< 0 for ICMP and protocols without ports
+  std::uint16_t dst_port = 0;
+  std::uint8_t icmp_type = 0;  ///< ICMP/ICMPv6: type and code of the first packet
+  std::uint8_t icmp_code = 0;
+  std::uint8_t protocol = 0;
+  std::uint8_t ip_version = 0;
+  std::uint8_t tcp_flags = 0;  ///< every TCP flag seen, both directions
+  FlowEnd end = FlowEnd::idle_timeout;
+  std::uint16_t vlan = 0;
+  std::uint64_t bytes = 0;  ///< IP bytes both ways (headers included)
+  std::uint64_t packets = 0;
+  std::uint64_t src_bytes = 0;  ///< from source to destination
+  std::uint64_t src_packets = 0;
+  std::int64_t first_ns = 0;
+  std::int64_t last_ns = 0;
+};
+
+/// ECS `network.direction` of a flow from its addresses: "internal" (both private: RFC 1918,
+/// RFC 4193, loopback, link-local), "outbound" (private to public), "inbound" (public to
+/// private), "external" (neither private).
+std::string_view flow_direction(const FlowRecord& flow);
+
+/// Renders a flow as one JSON object whose names the Sigma `firewall` mapping reads (`src_ip`,
+/// `dst_ip`, `src_port`, `dst_port`) plus `proto`, `bytes`, `packets`, `tcp_flags`,
+/// `direction`, `@timestamp` (the last packet), and more; appends to `out`.
+void render_flow_json(const FlowRecord& flow, std::string& out);
+
+struct FlowTableConfig {
+  std::size_t max_flows = 1 << 20;                   ///< flows held at once
+  std::int64_t idle_timeout_ns = 30'000'000'000;     ///< 30 s without a packet ends a flow
+  std::int64_t active_timeout_ns = 300'000'000'000;  ///< a flow is reported every 5 min
+};
+
+struct FlowCounters {
+  std::uint64_t created = 0;
+  std::uint64_t exported[flow_end_count] = {};  ///< by `FlowEnd`
+  std::uint64_t evicted() const { return exported[static_cast<std::size_t>(FlowEnd::evicted)]; }
+};
+
+class FlowTable {
+ public:
+  using ExportFn = std::function<void(const FlowRecord&)>;
+
+  /// Allocates the pool and slot array up front.
+  FlowTable(FlowTableConfig config, ExportFn on_export);
+
+  /// Accounts one decoded packet at time `now_ns`. Does not allocate.
+  void update(const DecodedPacket& packet, std::int64_t now_ns);
+  /// Exports flows idle for longer than the idle timeout (oldest first; stops at the first
+  /// fresh one, so a call costs O(expired + 1)).
+  void expire(std::int64_t now_ns);
+  /// Exports every flow (end of input, shutdown).
+  void flush();
+
+  std::size_t size() const { return size_; }
+  std::size_t capacity() const { return config_.max_flows; }
+  const FlowCounters& counters() const { return counters_; }
+
+ private:
+  /// Canonical key: the lower (address, port) first, so both directions share it. 40 bytes,
+  /// five 64-bit words for the hash.
+  struct Key {
+    IpAddress lo;
+    IpAddress hi;
+    std::uint16_t lo_port = 0;
+    std::uint16_t hi_port = 0;
+    std::uint8_t protocol = 0;
+    std::uint8_t ip_version = 0;
+    std::uint16_t vlan = 0;
+    bool operator==(const Key&) const = default;
+  };
+  static_assert(sizeof(Key) == 40, "FlowTable::Key must stay five 64-bit words");
+  struct Entry {
+    Key key;
+    std::uint64_t hash = 0;
+    bool src_is_lo = true;
+    bool fin_lo = false;
+    bool fin_hi = false;
+    std::uint8_t tcp_flags = 0;
+    std::uint32_t prev = 0;  ///< LRU neighbours (pool index + 1; 0 = none)
+    std::uint32_t next = 0;
+    std::uint32_t slot = 0;  ///< where the entry sits in `slots_`
+    std::uint16_t icmp = 0;
+    std::uint64_t bytes = 0;
+    std::uint64_t packets = 0;
+    std::uint64_t src_bytes = 0;
+    std::uint64_t src_packets = 0;
+    std::int64_t first_ns = 0;
+    std::int64_t last_ns = 0;
+  };
+
+  static std::uint64_t hash_key(const Key& key);
+  void export_entry(std::uint32_t index, FlowEnd end);
+  void remove(std::uint32_t index);
+  void lru_unlink(std::uint32_t index);
+  void lru_push_back(std::uint32_t index);
+
+  FlowTableConfig config_;
+  ExportFn on_export_;
+  std::vector<Entry> pool_;
+  std::vector<std::uint32_t> slots_;  ///< pool index + 1, 0 = empty
+  std::vector<std::uint32_t> free_;
+  std::uint64_t mask_ = 0;
+  std::uint32_t head_ = 0;  ///< least recently updated (pool index + 1)
+  std::uint32_t tail_ = 0;
+  std::size_t size_ = 0;
+  FlowCounters counters_;
+};
+
+}  // namespace sluice
