@@ -8,6 +8,10 @@
 #include <cerrno>
 #include <ctime>
 
+#if SLUICE_HAVE_DPDK
+#include "sluice/dpdk/dpdk_source.hpp"
+#endif
+
 namespace sluice::cli {
 namespace {
 
@@ -33,6 +37,13 @@ std::string grouped(std::uint64_t v) {
 }
 
 }  // namespace
+
+void register_capture_backends() {
+  // The build's only SLUICE_HAVE_DPDK test: CMake decides what is built, config what runs.
+#if SLUICE_HAVE_DPDK
+  dpdk::register_capture_backend();
+#endif
+}
 
 void block_signals() {
   auto set = handled_signals();

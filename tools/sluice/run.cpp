@@ -11,6 +11,7 @@
 
 #include "app.hpp"
 #include "commands.hpp"
+#include "sluice/capture/capture_registry.hpp"
 #include "sluice/common/log.hpp"
 #include "sluice/metrics/http_server.hpp"
 #include "sluice/output/json_lines.hpp"
@@ -84,6 +85,16 @@ int run_command(int argc, char** argv) {
       return 2;
     }
     for (auto& s : sources.value())
+      pipeline.add_source(std::move(s));
+  }
+
+  register_capture_backends();
+  if (auto captured = make_capture_sources(config.capture, metrics); !captured) {
+    std::fprintf(stderr, "sluice run: %s: %s\n", config_path.c_str(),
+                 captured.error().message.c_str());
+    return 2;
+  } else {
+    for (auto& s : captured.value())
       pipeline.add_source(std::move(s));
   }
 

@@ -33,6 +33,7 @@ constexpr const char* scan_usage =
     "  --out FILE           where JSON lines go (default: stdout)\n"
     "  --store DIR          also keep every event in the event store in DIR\n"
     "  --stats              print counters as one JSON object, the last line on stderr\n"
+    "  --no-flows           pcaps: syslog only, no flow records\n"
     "  --workers N          worker threads (default: one per core)\n"
     "  --batch-size N       records per batch (default 512)\n"
     "  --ring-capacity N    batches per ring, a power of two (default 64)\n";
@@ -64,6 +65,7 @@ int scan_command(int argc, char** argv) {
   std::string output_kind;
   std::string out_path = "-";
   bool stats_wanted = false;
+  bool flows = true;
   std::string store_path;
   std::vector<std::string> inputs;
   for (int i = 1; i < argc; ++i) {
@@ -116,6 +118,8 @@ int scan_command(int argc, char** argv) {
       store_path = v;
     } else if (a == "--stats") {
       stats_wanted = true;
+    } else if (a == "--no-flows") {
+      flows = false;
     } else if (a == "--workers" || a == "--batch-size" || a == "--ring-capacity") {
       const char* v = need_value(argv[i]);
       std::size_t n = 0;
@@ -155,6 +159,8 @@ int scan_command(int argc, char** argv) {
     } else {
       spec.kind = looks_like_pcap(path) ? "pcap" : "file";
       spec.path = path;
+      // A pcap gives its syslog and, unless --no-flows, a flow record per flow.
+      spec.flows = flows;
     }
     auto sources = make_sources(spec);
     if (!sources) {

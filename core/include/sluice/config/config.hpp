@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "sluice/capture/capture_config.hpp"
 #include "sluice/common/result.hpp"
 #include "sluice/ingest/source_factory.hpp"
 #include "sluice/parse/parser.hpp"
@@ -60,6 +61,8 @@ struct Config {
   StoreConfig store;
   ParserConfig parser;  ///< `[parser]`: format, extract_key_values, default_tz_offset_minutes
   std::vector<InputConfig> inputs;
+  /// `[capture.afpacket]`, `[capture.dpdk]`: live packet capture (syslog and flow records).
+  CaptureConfig capture;
   RulesConfig rules;
   OutputConfig output;
   MetricsConfig metrics;
