@@ -137,6 +137,8 @@ DecodeStatus decode_ipv4(Ctx& c, const std::uint8_t* p, std::size_t cap, std::si
                          int depth) {
   DecodedPacket& o = c.out;
   if (cap < 20) return c.bad(MalformedReason::truncated_ipv4);
+  // The EtherType said IPv4; the header must agree.
+  if ((p[0] >> 4) != 4) return c.bad(MalformedReason::bad_ip_version);
   const std::size_t header = std::size_t{p[0] & 0x0fu} * 4;
   const std::size_t total = u16(p + 2);
   if (header < 20 || total < header) return c.bad(MalformedReason::bad_ipv4_header);
@@ -163,6 +165,7 @@ DecodeStatus decode_ipv6(Ctx& c, const std::uint8_t* p, std::size_t cap, std::si
                          int depth) {
   DecodedPacket& o = c.out;
   if (cap < 40) return c.bad(MalformedReason::truncated_ipv6);
+  if ((p[0] >> 4) != 6) return c.bad(MalformedReason::bad_ip_version);
   const std::size_t payload_len = u16(p + 4);
   std::size_t total = 40 + payload_len;
   if (payload_len == 0) total = wire;  // jumbogram: the length is in a hop-by-hop option
