@@ -159,7 +159,7 @@ std::uint64_t FlowTable::hash_key(const Key& key) {
   return h ^ (h >> 29);
 }
 
-void FlowTable::lru_unlink(std::uint32_t i) {
+void FlowTable::queue_unlink(std::uint32_t i) {
   Entry& e = pool_[i];
   if (e.prev != 0) {
     pool_[e.prev - 1].next = e.next;
@@ -174,8 +174,9 @@ void FlowTable::lru_unlink(std::uint32_t i) {
   e.prev = e.next = 0;
 }
 
-void FlowTable::lru_push_back(std::uint32_t i) {
+void FlowTable::queue_push_back(std::uint32_t i, std::int64_t now_ns) {
   Entry& e = pool_[i];
+  e.queued_ns = now_ns;
   e.prev = tail_;
   e.next = 0;
   if (tail_ != 0) {
@@ -218,20 +219,20 @@ void FlowTable::export_entry(std::uint32_t i, FlowEnd end) {
 }
 
 void FlowTable::remove(std::uint32_t i) {
-  lru_unlink(i);
+  queue_unlink(i);
   // Backward-shift deletion keeps every probe run unbroken without tombstones.
   std::uint64_t hole = pool_[i].slot;
   std::uint64_t j = hole;
   for (;;) {
     j = (j + 1) & mask_;
-    const std::uint32_t occupant = slots_[j];
+    const Slot occupant = slots_[j];
     if (occupant == 0) break;
-    const std::uint64_t home = pool_[occupant - 1].hash & mask_;
+    const std::uint64_t home = (occupant >> 32) & mask_;
     // Move the occupant into the hole unless its home lies cyclically in (hole, j].
     const bool stays = hole <= j ? (hole < home && home <= j) : (hole < home || home <= j);
     if (!stays) {
       slots_[hole] = occupant;
-      pool_[occupant - 1].slot = static_cast<std::uint32_t>(hole);
+      pool_[static_cast<std::uint32_t>(occupant) - 1].slot = static_cast<std::uint32_t>(hole);
       hole = j;
     }
   }
@@ -262,14 +263,15 @@ void FlowTable::update(const DecodedPacket& p, std::int64_t now_ns) {
   key.ip_version = p.ip_version;
   key.vlan = p.vlan;
   const std::uint64_t h = hash_key(key);
+  const std::uint64_t tag = h << 32;
   std::uint64_t pos = h & mask_;
   std::uint32_t index = 0;
   for (;;) {
-    const std::uint32_t occupant = slots_[pos];
+    const Slot occupant = slots_[pos];
     if (occupant == 0) break;
-    const Entry& e = pool_[occupant - 1];
-    if (e.hash == h && e.key == key) {
-      index = occupant;
+    if ((occupant & 0xffffffff00000000ULL) == tag &&
+        pool_[static_cast<std::uint32_t>(occupant) - 1].key == key) {
+      index = static_cast<std::uint32_t>(occupant);
       break;
     }
     pos = (pos + 1) & mask_;
@@ -277,11 +279,17 @@ void FlowTable::update(const DecodedPacket& p, std::int64_t now_ns) {
   Entry* e = nullptr;
   if (index == 0) {
     if (free_.empty()) {
-      // Full: the least recently updated flow makes room (exported as `evicted`). The slot
-      // found above may move during the removal, so probe again.
-      const std::uint32_t oldest = head_ - 1;
-      export_entry(oldest, FlowEnd::evicted);
-      remove(oldest);
+      // Full: evict the oldest flow not updated since it was queued; a flow that was updated
+      // gets a second chance at the tail. Bounded, so a table of busy flows still makes room.
+      std::uint32_t victim = head_ - 1;
+      for (int tries = 0; tries < 8 && pool_[victim].last_ns > pool_[victim].queued_ns; ++tries) {
+        queue_unlink(victim);
+        queue_push_back(victim, now_ns);
+        victim = head_ - 1;
+      }
+      export_entry(victim, FlowEnd::evicted);
+      remove(victim);
+      // The removal may have moved the run the probe ended in: probe again.
       pos = h & mask_;
       while (slots_[pos] != 0)
         pos = (pos + 1) & mask_;
@@ -290,7 +298,6 @@ void FlowTable::update(const DecodedPacket& p, std::int64_t now_ns) {
     free_.pop_back();
     e = &pool_[i];
     e->key = key;
-    e->hash = h;
     // The SYN-ACK's receiver opened the connection.
     const bool syn_ack =
         p.protocol == ip_proto_tcp &&
@@ -302,17 +309,13 @@ void FlowTable::update(const DecodedPacket& p, std::int64_t now_ns) {
     e->bytes = e->packets = e->src_bytes = e->src_packets = 0;
     e->first_ns = now_ns;
     e->slot = static_cast<std::uint32_t>(pos);
-    slots_[pos] = i + 1;
+    slots_[pos] = tag | (i + 1);
     index = i + 1;
-    lru_push_back(i);
+    queue_push_back(i, now_ns);
     ++size_;
     ++counters_.created;
   } else {
     e = &pool_[index - 1];
-    if (tail_ != index) {
-      lru_unlink(index - 1);
-      lru_push_back(index - 1);
-    }
   }
   e->bytes += p.ip_bytes;
   e->packets += 1;
@@ -337,7 +340,7 @@ void FlowTable::update(const DecodedPacket& p, std::int64_t now_ns) {
       }
     }
   }
-  if (now_ns - e->first_ns >= config_.active_timeout_ns) {
+  if (now_ns - e->first_ns >= config_.active_timeout_ns) [[unlikely]] {
     // A long flow is reported and goes on with fresh counts.
     export_entry(index - 1, FlowEnd::active_timeout);
     e->bytes = e->packets = e->src_bytes = e->src_packets = 0;
@@ -346,10 +349,16 @@ void FlowTable::update(const DecodedPacket& p, std::int64_t now_ns) {
 }
 
 void FlowTable::expire(std::int64_t now_ns) {
-  while (head_ != 0 && now_ns - pool_[head_ - 1].last_ns >= config_.idle_timeout_ns) {
+  while (head_ != 0 && pool_[head_ - 1].queued_ns <= now_ns - config_.idle_timeout_ns) {
     const std::uint32_t i = head_ - 1;
-    export_entry(i, FlowEnd::idle_timeout);
-    remove(i);
+    if (pool_[i].last_ns <= now_ns - config_.idle_timeout_ns) {
+      export_entry(i, FlowEnd::idle_timeout);
+      remove(i);
+    } else {
+      // Active since it was queued: check again one idle timeout from now.
+      queue_unlink(i);
+      queue_push_back(i, now_ns);
+    }
   }
 }
 

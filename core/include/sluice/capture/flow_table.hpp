@@ -2,13 +2,15 @@
 /// `FlowTable` keeps one record per bidirectional flow (IP version, protocol, the two addresses
 /// and ports, VLAN) of one capture queue, and hands finished flows to a callback: on idle
 /// timeout, on active timeout (a long flow is reported every `active_timeout` and goes on), on
-/// TCP RST, on FIN from both sides, and on eviction when the table is full (the least recently
-/// updated flow goes; counted). The side that sent the first packet is the source, unless that
-/// packet was a SYN-ACK (its receiver opened the connection).
+/// TCP RST, on FIN from both sides, and on eviction when the table is full (the oldest flow not
+/// updated since it was last checked goes; counted). Idle flows are exported between one and
+/// two idle timeouts after their last packet. The side that sent the first packet is the source,
+/// unless that packet was a SYN-ACK (its receiver opened the connection).
 ///
 /// Layout: open addressing with linear probing over a power-of-two slot array (load factor at
-/// most one half), flows in a fixed pool linked in least-recently-updated order, so an update,
-/// an eviction and each idle expiry are O(1) and nothing allocates after construction.
+/// most one half) whose slots carry hash bits, flows in a fixed pool of 128-byte entries linked
+/// in a check queue, so an update touches one slot run and one entry, eviction and expiry are
+/// amortised O(1), and nothing allocates after construction.
 /// Not thread-safe: one table per capture queue, as the design wants (RSS keeps both
 /// directions of a flow on one queue when the NIC uses a symmetric key).
 #pragma once
@@ -82,8 +84,8 @@ class FlowTable {
 
   /// Accounts one decoded packet at time `now_ns`. Does not allocate.
   void update(const DecodedPacket& packet, std::int64_t now_ns);
-  /// Exports flows idle for longer than the idle timeout (oldest first; stops at the first
-  /// fresh one, so a call costs O(expired + 1)).
+  /// Exports flows idle for at least the idle timeout, walking the check queue from its head
+  /// while entries were queued at least that long ago (amortised O(1) per flow).
   void expire(std::int64_t now_ns);
   /// Exports every flow (end of input, shutdown).
   void flush();
@@ -106,38 +108,46 @@ class FlowTable {
     bool operator==(const Key&) const = default;
   };
   static_assert(sizeof(Key) == 40, "FlowTable::Key must stay five 64-bit words");
-  struct Entry {
+  /// 128 bytes: the first cache line holds everything a packet updates but the times.
+  struct alignas(64) Entry {
     Key key;
-    std::uint64_t hash = 0;
+    std::uint32_t slot = 0;  ///< where the entry sits in `slots_`
     bool src_is_lo = true;
     bool fin_lo = false;
     bool fin_hi = false;
     std::uint8_t tcp_flags = 0;
-    std::uint32_t prev = 0;  ///< LRU neighbours (pool index + 1; 0 = none)
-    std::uint32_t next = 0;
-    std::uint32_t slot = 0;  ///< where the entry sits in `slots_`
-    std::uint16_t icmp = 0;
     std::uint64_t bytes = 0;
     std::uint64_t packets = 0;
     std::uint64_t src_bytes = 0;
     std::uint64_t src_packets = 0;
     std::int64_t first_ns = 0;
     std::int64_t last_ns = 0;
+    std::int64_t queued_ns = 0;  ///< when the entry last joined the tail of the check queue
+    std::uint32_t prev = 0;      ///< check-queue neighbours (pool index + 1; 0 = none)
+    std::uint32_t next = 0;
+    std::uint16_t icmp = 0;
   };
+  /// A slot: pool index + 1 in the low half (0 = empty), the key hash's low 32 bits in the high
+  /// half, so probing compares hashes without touching the pool.
+  using Slot = std::uint64_t;
 
   static std::uint64_t hash_key(const Key& key);
   void export_entry(std::uint32_t index, FlowEnd end);
   void remove(std::uint32_t index);
-  void lru_unlink(std::uint32_t index);
-  void lru_push_back(std::uint32_t index);
+  void queue_unlink(std::uint32_t index);
+  void queue_push_back(std::uint32_t index, std::int64_t now_ns);
 
   FlowTableConfig config_;
   ExportFn on_export_;
   std::vector<Entry> pool_;
-  std::vector<std::uint32_t> slots_;  ///< pool index + 1, 0 = empty
+  std::vector<Slot> slots_;
   std::vector<std::uint32_t> free_;
   std::uint64_t mask_ = 0;
-  std::uint32_t head_ = 0;  ///< least recently updated (pool index + 1)
+  /// The check queue, in order of `queued_ns` (pool index + 1). Packets do not reorder it:
+  /// expiry and eviction look at the head and give a flow that was active since it was queued a
+  /// second chance at the tail (the CLOCK approximation of LRU), so an update touches only its
+  /// own entry.
+  std::uint32_t head_ = 0;
   std::uint32_t tail_ = 0;
   std::size_t size_ = 0;
   FlowCounters counters_;
