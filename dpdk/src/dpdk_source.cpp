@@ -14,8 +14,10 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <chrono>
 #include <cstring>
 #include <mutex>
+#include <thread>
 
 #include "sluice/capture/capture_registry.hpp"
 #include "sluice/capture/packet_processor.hpp"
@@ -38,6 +40,8 @@ constexpr std::uint8_t symmetric_rss_key[40] = {
 /// Empty polls between housekeeping (flush due batches, expire flows, publish counters): an
 /// empty poll costs tens of nanoseconds, so 1024 of them is well under the 50 ms flush interval.
 constexpr std::size_t housekeeping_every_polls = 1024;
+/// Empty polls before `idle_sleep_us` applies: a short lull does not cost a sleep.
+constexpr std::size_t idle_polls_before_sleep = 64;
 /// Bursts between housekeeping while traffic flows.
 constexpr std::size_t housekeeping_every_bursts = 256;
 /// Largest frame assembled from a chained mbuf (jumbo frames).
@@ -232,6 +236,8 @@ class DpdkSource final : public Source {
         if (config.stop_after_idle_polls > 0 && seen_packets &&
             idle_polls >= config.stop_after_idle_polls)
           break;
+        if (config.idle_sleep_us > 0 && idle_polls % idle_polls_before_sleep == 0)
+          std::this_thread::sleep_for(std::chrono::microseconds(config.idle_sleep_us));
         continue;
       }
       idle_polls = 0;
@@ -315,7 +321,13 @@ Result<void> init_eal(const std::vector<std::string>& args) {
   for (auto& a : owned)
     argv.push_back(a.data());
   argv.push_back(nullptr);
+  // rte_eal_init pins the calling thread to the main lcore, and every thread started after it
+  // would inherit that one CPU (workers included): keep the caller's affinity instead. Capture
+  // threads pin themselves to their configured `lcores`.
+  cpu_set_t before;
+  const bool have_affinity = pthread_getaffinity_np(pthread_self(), sizeof before, &before) == 0;
   const int rc = rte_eal_init(static_cast<int>(owned.size()), argv.data());
+  if (have_affinity) (void)pthread_setaffinity_np(pthread_self(), sizeof before, &before);
   if (rc < 0) {
     s.error = fmt::format("capture.dpdk: EAL initialisation failed: {} (eal_args: {})",
                           rte_strerror(rte_errno), fmt::join(args, " "));

@@ -260,6 +260,7 @@ void read_capture(const toml::table& t, Section& top, Config& config, Problems& 
     s.get_int("mbuf_cache", c.mbuf_cache, 0, 512);
     s.get("promiscuous", c.promiscuous);
     s.get_int("stop_after_idle_polls", c.stop_after_idle_polls, 0, std::int64_t{1} << 40);
+    s.get_int("idle_sleep_us", c.idle_sleep_us, 0, 1'000'000);
     for (auto [key, out] : {std::pair{"ports", &c.ports}}) {
       s.known(key);
       const auto* node = d->get(key);

@@ -48,6 +48,10 @@ struct DpdkConfig {
   /// A net_pcap replay ends: stop the source once this many consecutive empty polls have been
   /// seen after at least one packet (0 = never; live ports never end).
   std::size_t stop_after_idle_polls = 0;
+  /// After 64 empty polls in a row, sleep this long before polling again (0 = spin: a polling
+  /// core is dedicated to its queue). Non-zero suits shared machines and demos, at the price of
+  /// up to this much added latency and RX ring headroom.
+  std::uint32_t idle_sleep_us = 0;
   CaptureOptions options;
   int line = 0;
 };
