@@ -7,8 +7,11 @@
 ///   Ethernet/IPv4 frames (3/4 of the flows TCP, 1/4 UDP) drawn from N flows, the table sized
 ///   for N (with 8192 frames at most 8192 flows are live; larger N spreads them in a larger,
 ///   colder table).
+/// - BM_DecodeFlowUpdateBurst/flows:N: the same in bursts of 32 through `update_burst`, which
+///   prefetches each burst's table lookups (the shape of a DPDK RX loop).
 /// - BM_ProcessPacket/flows:N: the same frames through `PacketProcessor::process` (decode,
 ///   counters, flow update, port roles: what every capture source runs per packet).
+/// - BM_ProcessBurst/flows:N: the same through `process_burst`, 32 frames a call (the DPDK path).
 /// - BM_UdpSyslogToParsed: Loghub Linux + OpenSSH lines with a PRI, one per UDP datagram to port
 ///   514 from 256 senders, through `PacketProcessor` (flows on) into 512-record `EventBatch`es,
 ///   each batch parsed by `Parser` (auto format) as a worker would.
@@ -97,6 +100,44 @@ void BM_DecodeFlowUpdate(benchmark::State& state) {
 }
 BENCHMARK(BM_DecodeFlowUpdate)->ArgName("flows")->Arg(1024)->Arg(65536)->Arg(1 << 20);
 
+/// The same work in bursts of 32 (a DPDK RX burst): decode 32 frames, then
+/// `FlowTable::update_burst`, which prefetches the burst's table lookups.
+void BM_DecodeFlowUpdateBurst(benchmark::State& state) {
+  const auto flows = static_cast<std::size_t>(state.range(0));
+  const Frames frames = make_frames(flows);
+  sluice::FlowTableConfig config;
+  config.max_flows = flows * 2;
+  std::uint64_t exported = 0;
+  sluice::FlowTable table(config, [&](const sluice::FlowRecord&) { ++exported; });
+  std::int64_t now = 0;
+  std::uint64_t malformed = 0;
+  constexpr std::size_t burst = 32;
+  sluice::DecodedPacket decoded[burst];
+  for (auto _ : state) {
+    for (std::size_t at = 0; at < frame_count; at += burst) {
+      std::size_t n = 0;
+      for (std::size_t i = at; i < at + burst; ++i) {
+        sluice::MalformedReason reason;
+        if (sluice::decode_packet(sluice::LinkType::ethernet,
+                                  frames.buffer.data() + i * frame_bytes, 60, 60, decoded[n],
+                                  reason) == sluice::DecodeStatus::ok) [[likely]] {
+          ++n;
+        } else {
+          ++malformed;
+        }
+      }
+      table.update_burst({decoded, n}, ++now);
+    }
+  }
+  if (malformed != 0 || table.size() == 0 || table.size() > flows || exported != 0) {
+    state.SkipWithError("wrong answer: frames malformed, flows missing or evicted");
+    return;
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * frame_count));
+  state.counters["flows"] = static_cast<double>(table.size());
+}
+BENCHMARK(BM_DecodeFlowUpdateBurst)->ArgName("flows")->Arg(1024)->Arg(65536)->Arg(1 << 20);
+
 void BM_ProcessPacket(benchmark::State& state) {
   const auto flows = static_cast<std::size_t>(state.range(0));
   const Frames frames = make_frames(flows);
@@ -118,6 +159,32 @@ void BM_ProcessPacket(benchmark::State& state) {
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * frame_count));
 }
 BENCHMARK(BM_ProcessPacket)->ArgName("flows")->Arg(1024)->Arg(65536);
+
+/// The same frames through `PacketProcessor::process_burst` in bursts of 32, as the DPDK
+/// source calls it.
+void BM_ProcessBurst(benchmark::State& state) {
+  const auto flows = static_cast<std::size_t>(state.range(0));
+  const Frames frames = make_frames(flows);
+  sluice::CaptureOptions options;
+  options.flow_table.max_flows = flows * 2;
+  std::uint64_t records = 0;
+  sluice::PacketProcessor processor(options, [&](std::string_view, const sluice::PeerAddress&,
+                                                 std::int64_t, bool) { ++records; });
+  std::vector<sluice::RawFrame> raw;
+  for (std::size_t i = 0; i < frame_count; ++i)
+    raw.push_back({frames.buffer.data() + i * frame_bytes, 60, 60});
+  std::int64_t now = 0;
+  for (auto _ : state) {
+    for (std::size_t at = 0; at < frame_count; at += 32)
+      processor.process_burst(sluice::LinkType::ethernet, {raw.data() + at, 32}, ++now);
+  }
+  if (processor.stats().malformed_total() != 0 || records != 0 || processor.flows().size() == 0) {
+    state.SkipWithError("wrong answer: malformed frames, stray records or no flows");
+    return;
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * frame_count));
+}
+BENCHMARK(BM_ProcessBurst)->ArgName("flows")->Arg(1024)->Arg(65536);
 
 void BM_UdpSyslogToParsed(benchmark::State& state) {
   auto lines = sluice::bench::load_lines("loghub/Linux/Linux_2k.log");

@@ -219,6 +219,7 @@ class DpdkSource final : public Source {
     });
     std::vector<rte_mbuf*> burst(config.burst);
     std::vector<std::uint8_t> linear(max_frame_bytes);
+    std::vector<RawFrame> frames(config.burst);
     std::size_t idle_polls = 0;
     std::size_t bursts = 0;
     bool seen_packets = false;
@@ -245,20 +246,23 @@ class DpdkSource final : public Source {
       // NICs without timestamp offload give none; one clock read per burst is the receive time.
       const std::int64_t now = wall_clock_ns();
       std::uint64_t bytes = 0;
+      std::size_t whole = 0;
       for (std::uint16_t i = 0; i < n; ++i) {
         rte_mbuf* m = burst[i];
-        if (i + 1 < n) rte_prefetch0(rte_pktmbuf_mtod(burst[i + 1], void*));
-        const std::uint8_t* data = rte_pktmbuf_mtod(m, const std::uint8_t*);
-        std::size_t len = m->data_len;
-        if (m->nb_segs > 1) {
-          // A chained mbuf (jumbo frame) is made contiguous for the decoder, up to the limit.
-          len = std::min<std::size_t>(m->pkt_len, linear.size());
-          data = static_cast<const std::uint8_t*>(
-              rte_pktmbuf_read(m, 0, static_cast<std::uint32_t>(len), linear.data()));
-        }
-        processor.process(LinkType::ethernet, data, len, m->pkt_len, now);
         bytes += m->pkt_len;
+        if (m->nb_segs > 1) [[unlikely]] {
+          // A chained mbuf (jumbo frame) is made contiguous for the decoder, up to the limit,
+          // and processed on its own (the burst's frames must stay valid together).
+          const std::size_t len = std::min<std::size_t>(m->pkt_len, linear.size());
+          const auto* data = static_cast<const std::uint8_t*>(
+              rte_pktmbuf_read(m, 0, static_cast<std::uint32_t>(len), linear.data()));
+          processor.process(LinkType::ethernet, data, len, m->pkt_len, now);
+          continue;
+        }
+        frames[whole++] =
+            RawFrame{rte_pktmbuf_mtod(m, const std::uint8_t*), m->data_len, m->pkt_len};
       }
+      processor.process_burst(LinkType::ethernet, {frames.data(), whole}, now);
       // Records were copied into the batch arena by `add_record`: the mbufs go back at once.
       rte_pktmbuf_free_bulk(burst.data(), n);
       counters.bytes.add(bytes);

@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <bit>
 #include <cstring>
 
@@ -241,13 +242,13 @@ void FlowTable::remove(std::uint32_t i) {
   --size_;
 }
 
-void FlowTable::update(const DecodedPacket& p, std::int64_t now_ns) {
+FlowTable::Key FlowTable::make_key(const DecodedPacket& p, bool& src_is_lo) {
   Key key;
   const bool ports = p.protocol == ip_proto_tcp || p.protocol == ip_proto_udp;
   const std::uint16_t sport = ports ? p.src_port : 0;
   const std::uint16_t dport = ports ? p.dst_port : 0;
   const int order = std::memcmp(p.src.bytes.data(), p.dst.bytes.data(), 16);
-  const bool src_is_lo = order < 0 || (order == 0 && sport <= dport);
+  src_is_lo = order < 0 || (order == 0 && sport <= dport);
   if (src_is_lo) {
     key.lo = p.src;
     key.hi = p.dst;
@@ -262,7 +263,41 @@ void FlowTable::update(const DecodedPacket& p, std::int64_t now_ns) {
   key.protocol = p.protocol;
   key.ip_version = p.ip_version;
   key.vlan = p.vlan;
-  const std::uint64_t h = hash_key(key);
+  return key;
+}
+
+void FlowTable::update(const DecodedPacket& p, std::int64_t now_ns) {
+  bool src_is_lo = true;
+  const Key key = make_key(p, src_is_lo);
+  update_keyed(p, now_ns, key, hash_key(key), src_is_lo);
+}
+
+void FlowTable::update_burst(std::span<const DecodedPacket> packets, std::int64_t now_ns) {
+  // Three passes so the memory of one packet's lookup is in flight while the others compute:
+  // hash and prefetch the slot; read the slot and prefetch the entry; then update as usual
+  // (which probes again, now from cache, so inserts and removals in between stay correct).
+  constexpr std::size_t max_burst = 64;
+  Key keys[max_burst];
+  std::uint64_t hashes[max_burst];
+  bool src_lo[max_burst];
+  for (std::size_t base = 0; base < packets.size(); base += max_burst) {
+    const std::size_t n = std::min(max_burst, packets.size() - base);
+    for (std::size_t i = 0; i < n; ++i) {
+      keys[i] = make_key(packets[base + i], src_lo[i]);
+      hashes[i] = hash_key(keys[i]);
+      __builtin_prefetch(&slots_[hashes[i] & mask_]);
+    }
+    for (std::size_t i = 0; i < n; ++i) {
+      const Slot occupant = slots_[hashes[i] & mask_];
+      if (occupant != 0) __builtin_prefetch(&pool_[static_cast<std::uint32_t>(occupant) - 1]);
+    }
+    for (std::size_t i = 0; i < n; ++i)
+      update_keyed(packets[base + i], now_ns, keys[i], hashes[i], src_lo[i]);
+  }
+}
+
+void FlowTable::update_keyed(const DecodedPacket& p, std::int64_t now_ns, const Key& key,
+                             std::uint64_t h, bool src_is_lo) {
   const std::uint64_t tag = h << 32;
   std::uint64_t pos = h & mask_;
   std::uint32_t index = 0;

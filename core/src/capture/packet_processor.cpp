@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "sluice/capture/packet_processor.hpp"
 
+#include <algorithm>
 #include <limits>
 
 #include "sluice/ingest/framing.hpp"
@@ -146,6 +147,40 @@ void PacketProcessor::process(LinkType link, const std::uint8_t* data, std::size
     return;
   }
   if (options_.flows) flows_->update(p, time_ns);
+  extract(p, time_ns);
+}
+
+void PacketProcessor::process_burst(LinkType link, std::span<const RawFrame> frames,
+                                    std::int64_t time_ns) {
+  constexpr std::size_t max_burst = 64;
+  DecodedPacket decoded[max_burst];
+  now_ns_ = time_ns;
+  for (std::size_t base = 0; base < frames.size(); base += max_burst) {
+    const std::size_t n = std::min(max_burst, frames.size() - base);
+    std::size_t ok = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      const RawFrame& f = frames[base + i];
+      ++stats_.packets;
+      stats_.bytes += f.wire_bytes;
+      MalformedReason reason;
+      const DecodeStatus status =
+          decode_packet(link, f.data, f.captured, f.wire_bytes, decoded[ok], reason);
+      if (decoded[ok].truncated) ++stats_.truncated;
+      if (status == DecodeStatus::ok) [[likely]] {
+        ++ok;
+      } else if (status == DecodeStatus::not_ip) {
+        ++stats_.not_ip;
+      } else {
+        ++stats_.malformed[static_cast<std::size_t>(reason)];
+      }
+    }
+    if (options_.flows) flows_->update_burst({decoded, ok}, time_ns);
+    for (std::size_t i = 0; i < ok; ++i)
+      extract(decoded[i], time_ns);
+  }
+}
+
+void PacketProcessor::extract(const DecodedPacket& p, std::int64_t time_ns) {
   if (p.fragment) [[unlikely]] {
     ++stats_.fragments;
     // Later fragments carry no ports, so every UDP fragment is held until its datagram is

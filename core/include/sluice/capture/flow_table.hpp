@@ -18,6 +18,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -84,6 +85,9 @@ class FlowTable {
 
   /// Accounts one decoded packet at time `now_ns`. Does not allocate.
   void update(const DecodedPacket& packet, std::int64_t now_ns);
+  /// Accounts a burst of packets in order, as `update` would, with the table lookups of the
+  /// burst prefetched so their cache misses overlap (what a DPDK burst of 32 wants).
+  void update_burst(std::span<const DecodedPacket> packets, std::int64_t now_ns);
   /// Exports flows idle for at least the idle timeout, walking the check queue from its head
   /// while entries were queued at least that long ago (amortised O(1) per flow).
   void expire(std::int64_t now_ns);
@@ -132,6 +136,9 @@ class FlowTable {
   using Slot = std::uint64_t;
 
   static std::uint64_t hash_key(const Key& key);
+  static Key make_key(const DecodedPacket& p, bool& src_is_lo);
+  void update_keyed(const DecodedPacket& p, std::int64_t now_ns, const Key& key, std::uint64_t h,
+                    bool src_is_lo);
   void export_entry(std::uint32_t index, FlowEnd end);
   void remove(std::uint32_t index);
   void queue_unlink(std::uint32_t index);
