@@ -28,7 +28,7 @@ runs = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")]
 def summary(mode, key):
     v = sorted(r[key] for r in runs if r["mode"] == mode)
     return statistics.median(v), v[0], v[-1]
-for key in ("packets_per_second", "packets_per_cpu_second"):
+for key in ("packets_per_second", "events_per_second", "packets_per_cpu_second"):
     d = summary("dpdk", key)
     a = summary("afpacket", key)
     print(f"{key}: dpdk {d[0]:,.0f} ({d[1]:,.0f}-{d[2]:,.0f})  "
