@@ -118,6 +118,27 @@ TEST(CaptureRun, DpdkNetPcapReplayGivesEverySyslogMessageAndTheFlowTotals) {
   EXPECT_NE(err.find("port 0 (net_pcap) started"), std::string::npos) << err;
 }
 
+TEST(CaptureScan, FirewallSigmaRulesMatchFlowRecords) {
+  // sshguess.pcap: SSH password guessing from 192.168.56.1 to 192.168.56.103:22. Every TCP
+  // connection in it is to port 22 (tshark -r sshguess.pcap -T fields -e tcp.stream | sort -u |
+  // wc -l -> 11 streams), so the firewall rule alerts once per connection's flow record.
+  SLUICE_REQUIRE_DATA(pcap, "pcap/attack/sshguess.pcap");
+  std::string out;
+  std::string err;
+  const auto rule = source_dir() / "tests/data/capture/firewall_ssh_flow.yml";
+  ASSERT_EQ(run_command({sluice_binary().string(), "scan", "--stats", "--rules", rule.string(),
+                         pcap.string()},
+                        out, err),
+            0)
+      << err;
+  const auto alerts = split_lines(out);
+  EXPECT_EQ(alerts.size(), 11u);
+  for (const auto& a : alerts) {
+    EXPECT_NE(a.find(R"("rule.name":"SSH flow")"), std::string::npos) << a;
+    EXPECT_NE(a.find(R"(\"dst_ip\":\"192.168.56.103\")"), std::string::npos) << a;
+  }
+}
+
 TEST(CaptureRun, AfPacketOnLoopbackCapturesWhatTheTestSends) {
   if (::geteuid() != 0) GTEST_SKIP() << "AF_PACKET capture needs root (CAP_NET_RAW)";
   TempDir dir;
@@ -152,7 +173,15 @@ TEST(CaptureRun, AfPacketOnLoopbackCapturesWhatTheTestSends) {
   ::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &len);
   const std::uint16_t sender_port = ntohs(local.sin_port);
   ::close(fd);
-  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  // Stop once the capture has seen them all (or 20 s); stopping also drains the ring.
+  for (int i = 0; i < 400; ++i) {
+    const auto text = http_get(metrics_port, "/metrics");
+    const auto at = text.find("\nsluice_capture_udp_syslog_datagrams_total{");
+    if (at != std::string::npos &&
+        std::stod(text.substr(text.find(' ', text.find('}', at)) + 1)) >= messages)
+      break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
   process.signal(SIGTERM);
   ASSERT_EQ(process.wait(30'000), 0) << read_file(dir / "stderr");
   const Events ev = read_events(dir / "events.jsonl");

@@ -366,14 +366,14 @@ void FlowTable::update_keyed(const DecodedPacket& p, std::int64_t now_ns, const 
       remove(index - 1);
       return;
     }
-    if ((p.tcp_flags & tcp_flag_fin) != 0) {
-      (src_is_lo ? e->fin_lo : e->fin_hi) = true;
-      if (e->fin_lo && e->fin_hi) {
-        export_entry(index - 1, FlowEnd::fin);
-        remove(index - 1);
-        return;
-      }
+    if (e->fin_lo && e->fin_hi && (p.tcp_flags & tcp_flag_fin) == 0) {
+      // The ACK of the second FIN closes the connection (RFC 9293 §3.6); it belongs to this
+      // flow, not to a new one. Without it the flow ends by idle timeout.
+      export_entry(index - 1, FlowEnd::fin);
+      remove(index - 1);
+      return;
     }
+    if ((p.tcp_flags & tcp_flag_fin) != 0) (src_is_lo ? e->fin_lo : e->fin_hi) = true;
   }
   if (now_ns - e->first_ns >= config_.active_timeout_ns) [[unlikely]] {
     // A long flow is reported and goes on with fresh counts.

@@ -137,21 +137,8 @@ Result<void> AfPacketSource::run(SourceContext& ctx) {
     if (::getsockopt(fd_, SOL_PACKET, PACKET_STATISTICS, &st, &len) == 0)
       counters.kernel_drops.add(st.tp_drops);
   };
-  while (!ctx.stop.stop_requested()) {
-    auto* desc = reinterpret_cast<tpacket_block_desc*>(base + block * config_.block_bytes);
-    if ((__atomic_load_n(&desc->hdr.bh1.block_status, __ATOMIC_ACQUIRE) & TP_STATUS_USER) == 0) {
-      pollfd pfd{fd_, POLLIN | POLLERR, 0};
-      ::poll(&pfd, 1, poll_timeout_ms);
-      const std::int64_t now = wall_clock_ns();
-      if (now - last_expire >= 1'000'000'000) {
-        processor.expire(now);
-        processor.publish(metrics_);
-        kernel_stats();
-        last_expire = now;
-      }
-      (void)batch.flush_if_due();
-      continue;
-    }
+  // Walks the frames of one block the kernel handed over and gives it back.
+  auto take_block = [&](tpacket_block_desc* desc) {
     const std::uint32_t packets = desc->hdr.bh1.num_pkts;
     auto* frame = reinterpret_cast<std::uint8_t*>(desc) + desc->hdr.bh1.offset_to_first_pkt;
     std::uint64_t bytes = 0;
@@ -165,8 +152,43 @@ Result<void> AfPacketSource::run(SourceContext& ctx) {
     counters.bytes.add(bytes);
     __atomic_store_n(&desc->hdr.bh1.block_status, TP_STATUS_KERNEL, __ATOMIC_RELEASE);
     block = (block + 1) % config_.block_count;
+  };
+  auto block_at = [&] {
+    return reinterpret_cast<tpacket_block_desc*>(base + block * config_.block_bytes);
+  };
+  auto ready = [](tpacket_block_desc* desc) {
+    return (__atomic_load_n(&desc->hdr.bh1.block_status, __ATOMIC_ACQUIRE) & TP_STATUS_USER) != 0;
+  };
+  while (!ctx.stop.stop_requested()) {
+    auto* desc = block_at();
+    if (!ready(desc)) {
+      pollfd pfd{fd_, POLLIN | POLLERR, 0};
+      ::poll(&pfd, 1, poll_timeout_ms);
+      const std::int64_t now = wall_clock_ns();
+      if (now - last_expire >= 1'000'000'000) {
+        processor.expire(now);
+        processor.publish(metrics_);
+        kernel_stats();
+        last_expire = now;
+      }
+      (void)batch.flush_if_due();
+      continue;
+    }
+    take_block(desc);
     processor.publish(metrics_);
     (void)batch.flush_if_due();
+  }
+  // Stop: what the kernel already captured is processed, including the block it is filling,
+  // which it hands over within the block timeout. Bounded by one pass over the ring.
+  for (std::size_t taken = 0; taken <= config_.block_count;) {
+    auto* desc = block_at();
+    if (ready(desc)) {
+      take_block(desc);
+      ++taken;
+      continue;
+    }
+    pollfd pfd{fd_, POLLIN | POLLERR, 0};
+    if (::poll(&pfd, 1, static_cast<int>(2 * config_.block_timeout_ms)) <= 0 && !ready(desc)) break;
   }
   const std::int64_t now = wall_clock_ns();
   processor.finish(now);

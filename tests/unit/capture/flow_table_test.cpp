@@ -48,18 +48,19 @@ TEST(FlowTable, BothDirectionsOneRecordEndedByFin) {
   table.update(packet(seg(false, tcp_flag_syn | tcp_flag_ack, "")), 2 * s);
   table.update(packet(seg(true, tcp_flag_ack, "hello")), 3 * s);
   table.update(packet(seg(false, tcp_flag_fin | tcp_flag_ack, "")), 4 * s);
-  EXPECT_TRUE(out.flows.empty());
   table.update(packet(seg(true, tcp_flag_fin | tcp_flag_ack, "")), 5 * s);
+  EXPECT_TRUE(out.flows.empty());
+  table.update(packet(seg(false, tcp_flag_ack, "")), 6 * s);  // the last ACK closes it
   ASSERT_EQ(out.flows.size(), 1u);
   const FlowRecord& f = out.flows[0];
   EXPECT_EQ(f.end, FlowEnd::fin);
-  EXPECT_EQ(f.packets, 5u);
+  EXPECT_EQ(f.packets, 6u);
   EXPECT_EQ(f.src_packets, 3u);
-  EXPECT_EQ(f.bytes, 5u * 40 + 5);
+  EXPECT_EQ(f.bytes, 6u * 40 + 5);
   EXPECT_EQ(f.src_port, 40000);  // the client opened it
   EXPECT_EQ(f.dst_port, 443);
   EXPECT_EQ(f.first_ns, 1 * s);
-  EXPECT_EQ(f.last_ns, 5 * s);
+  EXPECT_EQ(f.last_ns, 6 * s);
   EXPECT_EQ(f.tcp_flags, tcp_flag_syn | tcp_flag_ack | tcp_flag_fin);
   EXPECT_EQ(flow_direction(f), "outbound");
   EXPECT_EQ(table.size(), 0u);
@@ -73,10 +74,10 @@ TEST(FlowTable, BothDirectionsOneRecordEndedByFin) {
   EXPECT_EQ(std::string_view(doc["dst_ip"].get_string().value()), "93.184.216.34");
   EXPECT_EQ(doc["dst_port"].get_uint64().value(), 443u);
   EXPECT_EQ(std::string_view(doc["proto"].get_string().value()), "tcp");
-  EXPECT_EQ(doc["bytes"].get_uint64().value(), 205u);
+  EXPECT_EQ(doc["bytes"].get_uint64().value(), 245u);
   EXPECT_EQ(std::string_view(doc["tcp_flags"].get_string().value()), "FSA");
   EXPECT_EQ(std::string_view(doc["direction"].get_string().value()), "outbound");
-  EXPECT_EQ(std::string_view(doc["@timestamp"].get_string().value()), "1970-01-01T00:00:05.000Z");
+  EXPECT_EQ(std::string_view(doc["@timestamp"].get_string().value()), "1970-01-01T00:00:06.000Z");
 }
 
 TEST(FlowTable, SynAckSeenFirstMakesItsReceiverTheSource) {

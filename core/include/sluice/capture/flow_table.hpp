@@ -2,10 +2,10 @@
 /// `FlowTable` keeps one record per bidirectional flow (IP version, protocol, the two addresses
 /// and ports, VLAN) of one capture queue, and hands finished flows to a callback: on idle
 /// timeout, on active timeout (a long flow is reported every `active_timeout` and goes on), on
-/// TCP RST, on FIN from both sides, and on eviction when the table is full (the oldest flow not
-/// updated since it was last checked goes; counted). Idle flows are exported between one and
-/// two idle timeouts after their last packet. The side that sent the first packet is the source,
-/// unless that packet was a SYN-ACK (its receiver opened the connection).
+/// TCP RST, on the ACK that follows FINs from both sides, and on eviction when the table is full
+/// (the oldest flow not updated since it was last checked goes; counted). Idle flows are exported
+/// between one and two idle timeouts after their last packet. The side that sent the first packet
+/// is the source, unless that packet was a SYN-ACK (its receiver opened the connection).
 ///
 /// Layout: open addressing with linear probing over a power-of-two slot array (load factor at
 /// most one half) whose slots carry hash bits, flows in a fixed pool of 128-byte entries linked
