@@ -112,12 +112,14 @@ class Runtime {
       const std::uint64_t wanted = RTE_ETH_RSS_IP | RTE_ETH_RSS_TCP | RTE_ETH_RSS_UDP;
       const std::uint64_t hf = wanted & info.flow_type_rss_offloads;
       if (hf == 0) {
-        return Error{fmt::format("{} ({}): {} queues need RSS, which the device does not offer",
-                                 where, info.driver_name, queues)};
+        // Virtual devices (net_ring, net_null) have no RSS: each queue gets what the device
+        // puts on it, so flows are not kept on one queue. Said once, at start.
+        log.warn("{} ({}): no RSS on this device; {} queues receive as the device spreads them",
+                 where, info.driver_name, queues);
       }
-      conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+      conf.rxmode.mq_mode = hf != 0 ? RTE_ETH_MQ_RX_RSS : RTE_ETH_MQ_RX_NONE;
       conf.rx_adv_conf.rss_conf.rss_hf = hf;
-      if (info.hash_key_size == sizeof symmetric_rss_key) {
+      if (hf != 0 && info.hash_key_size == sizeof symmetric_rss_key) {
         conf.rx_adv_conf.rss_conf.rss_key = const_cast<std::uint8_t*>(symmetric_rss_key);
         conf.rx_adv_conf.rss_conf.rss_key_len = sizeof symmetric_rss_key;
       }
