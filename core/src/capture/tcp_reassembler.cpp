@@ -73,6 +73,7 @@ void TcpReassembler::drain(Stream& s) {
     }
     counters_.retransmitted_bytes += std::min(overlap, it->second.size());
     s.pending_bytes -= it->second.size();
+    total_pending_bytes_ -= it->second.size();
     s.pending.erase(it);
   }
 }
@@ -169,9 +170,11 @@ void TcpReassembler::segment(const DecodedPacket& t, std::int64_t now_ns) {
       auto [slot, inserted] = s.pending.try_emplace(rel);
       if (inserted || slot->second.size() < data.size()) {
         s.pending_bytes += data.size() - slot->second.size();
+        total_pending_bytes_ += data.size() - slot->second.size();
         slot->second.assign(data);
       }
-      while (s.pending_bytes > config_.max_stream_buffer_bytes)
+      while (!s.pending.empty() && (s.pending_bytes > config_.max_stream_buffer_bytes ||
+                                    total_pending_bytes_ > config_.max_total_buffer_bytes))
         skip_hole(s);
     }
   }

@@ -44,6 +44,9 @@ struct TcpReassemblyCounters {
 struct TcpReassemblerConfig {
   std::size_t max_streams = 65536;                    ///< open streams at most
   std::size_t max_stream_buffer_bytes = 1024 * 1024;  ///< out-of-order bytes held per stream
+  /// Out-of-order bytes held over all streams: past it, the stream adding more gives up its
+  /// holes (counted gaps), so many half-open streams cannot exhaust memory.
+  std::size_t max_total_buffer_bytes = 64 * 1024 * 1024;
   std::size_t max_message_bytes = default_max_message_bytes;
   std::int64_t idle_timeout_ns = 300'000'000'000;  ///< 5 min without a segment closes a stream
 };
@@ -67,6 +70,8 @@ class TcpReassembler {
   void finish();
 
   std::size_t size() const { return index_.size(); }
+  /// Out-of-order bytes held now, over all streams.
+  std::size_t buffered_bytes() const { return total_pending_bytes_; }
   const TcpReassemblyCounters& counters() const { return counters_; }
 
  private:
@@ -91,6 +96,7 @@ class TcpReassembler {
   TcpReassemblerConfig config_;
   TcpRecordFn on_record_;
   List lru_;  ///< least recently used first
+  std::size_t total_pending_bytes_ = 0;
   std::unordered_map<Key, List::iterator, KeyHash> index_;
   TcpReassemblyCounters counters_;
 };
