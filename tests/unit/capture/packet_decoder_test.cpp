@@ -6,6 +6,9 @@
 
 #include <gtest/gtest.h>
 
+#include <memory>
+#include <vector>
+
 #include "packet_builder.hpp"
 
 namespace sluice {
@@ -17,16 +20,16 @@ struct Decoded {
   DecodeStatus status;
   MalformedReason reason;
   DecodedPacket p;
+  /// The decoded bytes, kept alive with the result (the views point into them).
+  std::shared_ptr<std::vector<std::uint8_t>> frame;
 };
 
 Decoded decode(const std::string& frame, LinkType link = LinkType::ethernet, std::size_t wire = 0) {
   Decoded d{};
   // An exact-size heap copy, so sanitizers see any read past the end.
-  std::vector<std::uint8_t> copy(frame.begin(), frame.end());
-  d.status =
-      decode_packet(link, copy.data(), copy.size(), wire == 0 ? copy.size() : wire, d.p, d.reason);
-  if (d.p.payload != nullptr)
-    d.p.payload = reinterpret_cast<const std::uint8_t*>(frame.data()) + (d.p.payload - copy.data());
+  d.frame = std::make_shared<std::vector<std::uint8_t>>(frame.begin(), frame.end());
+  d.status = decode_packet(link, d.frame->data(), d.frame->size(),
+                           wire == 0 ? d.frame->size() : wire, d.p, d.reason);
   return d;
 }
 
