@@ -402,7 +402,8 @@ Result<Config> parse_config(const std::string& text, const std::string& name) {
   }
   if (config.inputs.empty() && !config.capture.afpacket.enabled && !config.capture.dpdk.enabled &&
       problems.empty())
-    problems.add(&root, "input", "no [[input]] section and no [capture.*] section: nothing to read");
+    problems.add(&root, "input",
+                 "no [[input]] section and no [capture.*] section: nothing to read");
   if (!problems.empty()) return Error{problems.text()};
   return config;
 }
