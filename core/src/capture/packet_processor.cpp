@@ -130,7 +130,7 @@ void PacketProcessor::on_udp_syslog(const DecodedPacket& p, std::int64_t time_ns
 }
 
 void PacketProcessor::process(LinkType link, const std::uint8_t* data, std::size_t captured,
-                              std::size_t wire_bytes, std::int64_t time_ns) {
+                              std::size_t wire_bytes, std::int64_t time_ns, std::uint16_t vlan) {
   ++stats_.packets;
   stats_.bytes += wire_bytes;
   now_ns_ = time_ns;
@@ -146,6 +146,7 @@ void PacketProcessor::process(LinkType link, const std::uint8_t* data, std::size
     ++stats_.malformed[static_cast<std::size_t>(reason)];
     return;
   }
+  if (p.vlan == 0) p.vlan = vlan;
   if (options_.flows) flows_->update(p, time_ns);
   extract(p, time_ns);
 }

@@ -145,7 +145,11 @@ Result<void> AfPacketSource::run(SourceContext& ctx) {
     for (std::uint32_t i = 0; i < packets; ++i) {
       const auto* h = reinterpret_cast<const tpacket3_hdr*>(frame);
       const std::int64_t ts = std::int64_t{h->tp_sec} * 1'000'000'000 + h->tp_nsec;
-      processor.process(LinkType::ethernet, frame + h->tp_mac, h->tp_snaplen, h->tp_len, ts);
+      // A NIC that strips VLAN tags leaves the id in the frame header.
+      const std::uint16_t vlan = (h->tp_status & TP_STATUS_VLAN_VALID) != 0
+                                     ? static_cast<std::uint16_t>(h->hv1.tp_vlan_tci & 0x0fff)
+                                     : 0;
+      processor.process(LinkType::ethernet, frame + h->tp_mac, h->tp_snaplen, h->tp_len, ts, vlan);
       bytes += h->tp_snaplen;
       frame += h->tp_next_offset;
     }

@@ -200,6 +200,19 @@ TEST_F(ProcessorCrafted, TcpRetransmissionsAndReorderingFrameOnce) {
   EXPECT_GT(processor_.tcp().counters().out_of_order, 0u);
 }
 
+TEST_F(ProcessorCrafted, VlanStrippedByTheCaptureStillKeysTheFlow) {
+  const auto f = ether(0x0800, ipv4("10.1.1.1", "10.1.1.2", 17, udp(1, 9999, "x")));
+  processor_.process(LinkType::ethernet, bytes(f), f.size(), f.size(), 1, 42);
+  const auto tagged =
+      ether(0x0800, ipv4("10.1.1.1", "10.1.1.2", 17, udp(1, 9999, "x")), {{0x8100, 7}});
+  processor_.process(LinkType::ethernet, bytes(tagged), tagged.size(), tagged.size(), 2, 42);
+  processor_.finish(3);
+  ASSERT_EQ(out_.flows, 2u);  // the frame's own tag wins over the capture's
+  std::sort(out_.flow_json.begin(), out_.flow_json.end());
+  EXPECT_NE(out_.flow_json[0].find(R"("vlan":42)"), std::string::npos) << out_.flow_json[0];
+  EXPECT_NE(out_.flow_json[1].find(R"("vlan":7)"), std::string::npos) << out_.flow_json[1];
+}
+
 TEST_F(ProcessorCrafted, TlsIsCountedOnlyAndMalformedByReason) {
   feed(ether(0x0800, ipv4("10.1.1.1", "10.1.1.2", 6,
                           tcp(33000, 6514, 1, tcp_flag_ack, "\x16\x03\x01 tls bytes"))));

@@ -127,8 +127,10 @@ class PacketProcessor {
   PacketProcessor& operator=(const PacketProcessor&) = delete;
 
   /// One frame: `captured` bytes at `data` of a frame `wire_bytes` long, received at `time_ns`.
+  /// `vlan` is a VLAN id the capture took out of the frame (NIC VLAN stripping, reported by
+  /// AF_PACKET in `tp_vlan_tci`); it counts as the frame's VLAN when the frame carries no tag.
   void process(LinkType link, const std::uint8_t* data, std::size_t captured,
-               std::size_t wire_bytes, std::int64_t time_ns);
+               std::size_t wire_bytes, std::int64_t time_ns, std::uint16_t vlan = 0);
   /// A burst of frames received at `time_ns`, all valid until the call returns: decoded first,
   /// then their flow updates as one prefetched burst, then syslog extraction in order. Same
   /// results as calling `process` on each (flow exports may come before records of the same
