@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "accelerators.hpp"
+#include "anomaly_setup.hpp"
 #include "commands.hpp"
 #include "sluice/anomaly/anomaly_model.hpp"
 #include "sluice/anomaly/detector.hpp"
@@ -505,6 +506,34 @@ int eval_bgl(const Options& o) {
 }
 
 }  // namespace
+
+Result<std::shared_ptr<AnomalyStage>> add_anomaly_stage(Pipeline& pipeline,
+                                                        const TemplatesConfig& templates,
+                                                        const AnomalyConfig& anomaly) {
+  if (!templates.enabled && anomaly.model.empty()) return std::shared_ptr<AnomalyStage>();
+  register_accelerators();
+  auto stage = AnomalyStage::create(templates, anomaly);
+  if (!stage) return stage.error();
+  pipeline.add_stage(stage.value());
+  return stage;
+}
+
+bool finish_anomaly_stage(AnomalyStage* stage, const char* command) {
+  if (stage == nullptr) return true;
+  auto r = stage->finish();
+  if (!r) {
+    std::fprintf(stderr, "%s: anomaly: %s\n", command, r.error().message.c_str());
+    return false;
+  }
+  if (stage->scorer_name().empty())
+    std::fprintf(stderr, "%s: templates %zu\n", command, stage->miner().size());
+  else
+    std::fprintf(stderr, "%s: templates %zu; anomaly windows %llu alerts %llu (%s scorer)\n",
+                 command, stage->miner().size(),
+                 static_cast<unsigned long long>(stage->windows_scored()),
+                 static_cast<unsigned long long>(stage->alerts()), stage->scorer_name().c_str());
+  return true;
+}
 
 int anomaly_command(int argc, char** argv) {
   if (argc < 2) {

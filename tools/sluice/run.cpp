@@ -9,6 +9,7 @@
 #include <cstring>
 #include <string>
 
+#include "anomaly_setup.hpp"
 #include "app.hpp"
 #include "commands.hpp"
 #include "sluice/common/log.hpp"
@@ -116,6 +117,12 @@ int run_command(int argc, char** argv) {
     store = added.value();
   }
 
+  auto anomaly = add_anomaly_stage(pipeline, config.templates, config.anomaly);
+  if (!anomaly) {
+    std::fprintf(stderr, "sluice run: %s\n", anomaly.error().message.c_str());
+    return 1;
+  }
+
   if (auto started = pipeline.start(); !started) {
     std::fprintf(stderr, "sluice run: cannot start: %s\n", started.error().message.c_str());
     return 1;
@@ -179,6 +186,7 @@ int run_command(int argc, char** argv) {
   }
   pipeline.wait();
   metrics_server.reset();
+  const bool anomaly_ok = finish_anomaly_stage(anomaly->get(), "sluice run");
   const auto stats = pipeline.stats();
   std::fprintf(stderr, "sluice run: stopped; %s\n",
                summary_line(stats, PipelineStats{}, stats.seconds).c_str());
@@ -186,7 +194,7 @@ int run_command(int argc, char** argv) {
     std::fprintf(stderr, "sluice run: wrote %s\n", d.c_str());
   if (store != nullptr) std::fprintf(stderr, "sluice run: store: %s\n", store->summary().c_str());
   std::fprintf(stderr, "%s\n", stats.to_json().c_str());
-  return 0;
+  return anomaly_ok ? 0 : 1;
 }
 
 }  // namespace sluice::cli
