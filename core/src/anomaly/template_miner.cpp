@@ -120,34 +120,63 @@ void mask_message(std::string_view message, std::size_t max_tokens, MinerScratch
   s.hashes.clear();
   s.offsets.push_back(0);
   if (max_tokens == 0) max_tokens = 1;
+  std::uint64_t shape = 0x84222325cbf29ce4ull;
   std::size_t i = 0;
   const std::size_t n = message.size();
+  const char* p = message.data();
   while (i < n) {
-    while (i < n && cls(message[i]) == space)
+    while (i < n && cls(p[i]) == space)
       ++i;
     if (i >= n) break;
     if (s.hashes.size() + 1 == max_tokens) {
       // Past the token budget: the rest of the message is one variable.
-      s.text.append(template_wildcard);
-      s.offsets.push_back(static_cast<std::uint32_t>(s.text.size()));
-      s.hashes.push_back(wildcard_hash);
+      if (s.hashes.empty() || s.hashes.back() != wildcard_hash) {
+        s.text.append(template_wildcard);
+        s.offsets.push_back(static_cast<std::uint32_t>(s.text.size()));
+        s.hashes.push_back(wildcard_hash);
+        shape = (shape ^ wildcard_hash) * 0x9e3779b97f4a7c15ull;
+      }
       break;
     }
+    // One pass over the token to classify it; most tokens are plain words or plain numbers and
+    // skip the part-by-part masking.
     std::size_t j = i;
-    while (j < n && cls(message[j]) != space)
+    std::uint8_t seen = 0;
+    while (j < n) {
+      const std::uint8_t c = cls(p[j]);
+      if (c == space) break;
+      seen |= c;
       ++j;
-    const std::size_t start = s.text.size();
-    const bool wild = mask_token(message.substr(i, j - i), s.text);
+    }
+    const std::string_view tok(p + i, j - i);
     i = j;
+    const std::size_t start = s.text.size();
+    bool wild;
+    if ((seen & delimiter) == 0) {
+      wild = is_variable(tok, (seen & digit) != 0);
+      if (!wild) s.text.append(tok);
+    } else {
+      wild = mask_token(tok, s.text);
+    }
     if (wild && !s.hashes.empty() && s.hashes.back() == wildcard_hash) {
       // A run of variables is one variable: lists of ids of any length ("delete blk_1 blk_2
       // ...") and spelled-out timestamps ("Sun Jul 3 12:00:00 2005") keep one shape.
       s.text.resize(start);
       continue;
     }
+    std::uint64_t h = wildcard_hash;
+    if (wild) {
+      s.text.resize(start);
+      s.text.append(template_wildcard);
+    } else {
+      h = hash_token(std::string_view(s.text).substr(start));
+    }
     s.offsets.push_back(static_cast<std::uint32_t>(s.text.size()));
-    s.hashes.push_back(wild ? wildcard_hash : hash_token(std::string_view(s.text).substr(start)));
+    s.hashes.push_back(h);
+    shape = (shape ^ h) * 0x9e3779b97f4a7c15ull;
+    shape ^= shape >> 31;
   }
+  s.shape = shape ^ s.hashes.size();
 }
 
 struct TemplateMiner::Cluster {
@@ -272,6 +301,17 @@ MinedTemplate TemplateMiner::mine(std::string_view message, MinerScratch& s,
   mask_message(message, config_.max_tokens, s);
   const std::size_t n = s.size();
   Shard& shard = *shards_[n % shard_count];
+  if (s.cache_owner != this || s.shapes.size() >= max_cached_shapes) {
+    s.shapes.clear();
+    s.cache_owner = this;
+  }
+  if (auto it = s.shapes.find(s.shape); it != s.shapes.end()) {
+    if (template_out) {
+      std::shared_lock lock(shard.mutex);
+      *template_out = static_cast<Cluster*>(it->second.second)->text;
+    }
+    return MinedTemplate{it->second.first, false, false};
+  }
   {
     std::shared_lock lock(shard.mutex);
     auto it = shard.by_length.find(n);
@@ -281,6 +321,7 @@ MinedTemplate TemplateMiner::mine(std::string_view message, MinerScratch& s,
         Cluster* c = best_match(leaf, s, sim);
         if (c && sim >= config_.similarity && !needs_widening(c->hashes, s)) {
           if (template_out) *template_out = c->text;
+          s.shapes.emplace(s.shape, std::pair{c->id, static_cast<void*>(c)});
           return MinedTemplate{c->id, false, false};
         }
       }
@@ -304,6 +345,7 @@ MinedTemplate TemplateMiner::mine(std::string_view message, MinerScratch& s,
       }
       if (widened) c->rebuild_text();
       if (template_out) *template_out = c->text;
+      s.shapes.emplace(s.shape, std::pair{c->id, static_cast<void*>(c)});
       return MinedTemplate{c->id, false, widened};
     }
   }
@@ -320,6 +362,7 @@ MinedTemplate TemplateMiner::mine(std::string_view message, MinerScratch& s,
   shard.clusters.push_back(std::move(cluster));
   index_cluster(c, &shard);
   if (template_out) *template_out = c->text;
+  s.shapes.emplace(s.shape, std::pair{c->id, static_cast<void*>(c)});
   return MinedTemplate{c->id, true, false};
 }
 
