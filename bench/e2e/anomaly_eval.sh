@@ -20,6 +20,9 @@ echo "== HDFS sessions (DeepLog): defaults (variance 0.95, alpha 0.001), 10 seed
 echo "== HDFS: training on 80% of the normal sessions"
 "$sluice" anomaly eval --deeplog "$data/hdfs/deeplog" --seeds 10 --train-share 0.8 \
   --backend cpu 2>/dev/null | tail -4
+echo "== HDFS: PCA residual alone (no known-window memory)"
+"$sluice" anomaly eval --deeplog "$data/hdfs/deeplog" --seeds 10 --known-windows 0 \
+  --backend cpu 2>/dev/null | tail -4
 for v in 0.9 0.99; do
   echo "== HDFS: variance $v"
   "$sluice" anomaly eval --deeplog "$data/hdfs/deeplog" --seeds 10 --variance "$v" \

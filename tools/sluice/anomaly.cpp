@@ -52,6 +52,8 @@ constexpr const char* anomaly_usage =
     "  --variance X         PCA variance kept (default 0.95)\n"
     "  --alpha X            Q-statistic false-alarm rate (default 0.001)\n"
     "  --rare-share X       templates in at most this share of windows are rare (default 0)\n"
+    "  --known-windows N    distinct baseline windows remembered as normal (default 100000;\n"
+    "                       0 = PCA residual alone)\n"
     "  --backend B          auto (default), cpu or cuda\n"
     "\n"
     "eval options:\n"
@@ -638,6 +640,10 @@ int anomaly_command(int argc, char** argv) {
     } else if (a == "--rare-share") {
       if (!number(o.model.rare_share, 0, 1))
         return usage_error("--rare-share needs a number in [0, 1]");
+    } else if (a == "--known-windows") {
+      double n = 0;
+      if (!number(n, 0, 1e9)) return usage_error("--known-windows needs a count");
+      o.model.max_known_windows = static_cast<std::size_t>(n);
     } else if (a == "--train-share") {
       if (!number(o.train_share, 0, 1))
         return usage_error("--train-share needs a number in (0, 1)");
