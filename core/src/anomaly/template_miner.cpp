@@ -211,7 +211,12 @@ namespace {
 constexpr std::size_t shard_count = 64;
 }  // namespace
 
-TemplateMiner::TemplateMiner(TemplateMinerConfig config) : config_(config) {
+namespace {
+std::atomic<std::uint64_t> next_serial{1};
+}  // namespace
+
+TemplateMiner::TemplateMiner(TemplateMinerConfig config)
+    : config_(config), serial_(next_serial.fetch_add(1, std::memory_order_relaxed)) {
   if (config_.depth < 3) config_.depth = 3;
   if (config_.max_children < 2) config_.max_children = 2;
   shards_.reserve(shard_count);
@@ -301,9 +306,9 @@ MinedTemplate TemplateMiner::mine(std::string_view message, MinerScratch& s,
   mask_message(message, config_.max_tokens, s);
   const std::size_t n = s.size();
   Shard& shard = *shards_[n % shard_count];
-  if (s.cache_owner != this || s.shapes.size() >= max_cached_shapes) {
+  if (s.cache_owner != serial_ || s.shapes.size() >= max_cached_shapes) {
     s.shapes.clear();
-    s.cache_owner = this;
+    s.cache_owner = serial_;
   }
   if (auto it = s.shapes.find(s.shape); it != s.shapes.end()) {
     if (template_out) {

@@ -69,8 +69,9 @@ struct MinerScratch {
   std::size_t size() const { return hashes.size(); }
 
   /// Masked shapes this thread has mined before and the template each joined without widening
-  /// it (see `TemplateMiner::mine`). Valid for one miner only; bounded by `max_cached_shapes`.
-  const void* cache_owner = nullptr;
+  /// it (see `TemplateMiner::mine`). Valid for one miner only (`cache_owner` holds its serial
+  /// number, never reused in a process); bounded by `max_cached_shapes`.
+  std::uint64_t cache_owner = 0;
   std::unordered_map<std::uint64_t, std::pair<std::uint32_t, void*>> shapes;
 };
 
@@ -133,6 +134,7 @@ class TemplateMiner {
   void index_cluster(Cluster* cluster, Shard* shard);
 
   TemplateMinerConfig config_;
+  std::uint64_t serial_;  ///< distinguishes miners in `MinerScratch::cache_owner`
   std::vector<std::unique_ptr<Shard>> shards_;
   std::atomic<std::uint32_t> next_id_{1};
   mutable std::shared_mutex index_mutex_;
