@@ -519,7 +519,8 @@ int eval_bgl(const Options& o) {
       if (!truth[i]) normal_idx.push_back(i);
     std::shuffle(normal_idx.begin(), normal_idx.end(), rng);
     std::vector<bool> in_train(rows.size(), false);
-    for (std::size_t k = 0; k < normal_idx.size() / 2; ++k) in_train[normal_idx[k]] = true;
+    for (std::size_t k = 0; k < normal_idx.size() / 2; ++k)
+      in_train[normal_idx[k]] = true;
     std::vector<FeatureRow> train, test;
     std::vector<bool> test_truth;
     for (std::size_t i = 0; i < rows.size(); ++i) {
@@ -551,12 +552,20 @@ int eval_bgl(const Options& o) {
 
 Result<std::shared_ptr<AnomalyStage>> add_anomaly_stage(Pipeline& pipeline,
                                                         const TemplatesConfig& templates,
-                                                        const AnomalyConfig& anomaly) {
+                                                        const AnomalyConfig& anomaly,
+                                                        MetricsRegistry* metrics) {
   if (!templates.enabled && anomaly.model.empty()) return std::shared_ptr<AnomalyStage>();
   register_accelerators();
   auto stage = AnomalyStage::create(templates, anomaly);
   if (!stage) return stage.error();
   pipeline.add_stage(stage.value());
+  if (metrics) {
+    const AnomalyStage* s = stage.value().get();
+    metrics->add_gauge("sluice_templates", "Templates in the template table", "",
+                       [s] { return static_cast<double>(s->miner().size()); });
+    metrics->add_counter("sluice_anomaly_alerts_total", "Anomaly alerts raised", "",
+                         &s->alerts_counter());
+  }
   return stage;
 }
 

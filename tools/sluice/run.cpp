@@ -117,7 +117,7 @@ int run_command(int argc, char** argv) {
     store = added.value();
   }
 
-  auto anomaly = add_anomaly_stage(pipeline, config.templates, config.anomaly);
+  auto anomaly = add_anomaly_stage(pipeline, config.templates, config.anomaly, &metrics);
   if (!anomaly) {
     std::fprintf(stderr, "sluice run: %s\n", anomaly.error().message.c_str());
     return 1;

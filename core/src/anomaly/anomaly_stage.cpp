@@ -95,7 +95,7 @@ Result<void> AnomalyStage::score_closed(bool all) {
     alerts.clear();
     if (auto r = detector_->score(batch_, alerts); !r) return r;
     if (alerts.empty()) continue;
-    alerts_.fetch_add(alerts.size(), std::memory_order_relaxed);
+    alerts_.add(alerts.size());
     std::string text;
     for (const auto& a : alerts) {
       append_anomaly_alert_json(text, a, &miner_);

@@ -23,6 +23,7 @@
 #include "sluice/anomaly/features.hpp"
 #include "sluice/anomaly/template_miner.hpp"
 #include "sluice/config/config.hpp"
+#include "sluice/metrics/counter.hpp"
 #include "sluice/pipeline/pipeline.hpp"
 
 namespace sluice {
@@ -45,7 +46,9 @@ class AnomalyStage final : public BatchStage {
   Result<void> finish();
 
   const TemplateMiner& miner() const { return miner_; }
-  std::uint64_t alerts() const { return alerts_.load(std::memory_order_relaxed); }
+  std::uint64_t alerts() const { return alerts_.value(); }
+  /// The alert count as a metrics counter (`sluice_anomaly_alerts_total`).
+  const Counter& alerts_counter() const { return alerts_; }
   std::uint64_t windows_scored() const { return windows_scored_; }
   /// Name of the scorer in use, empty without a model.
   std::string scorer_name() const;
@@ -69,7 +72,7 @@ class AnomalyStage final : public BatchStage {
   std::string held_;
   std::uint64_t windows_scored_ = 0;
   bool score_failed_ = false;
-  std::atomic<std::uint64_t> alerts_{0};
+  Counter alerts_;
 };
 
 }  // namespace sluice
