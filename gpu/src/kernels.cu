@@ -21,7 +21,8 @@ __global__ void row_norms_kernel(const double* __restrict__ r, double* __restric
        i += static_cast<std::size_t>(gridDim.x) * blockDim.x) {
     const double* row = r + i * d;
     double acc = 0;
-    for (std::size_t j = 0; j < d; ++j) acc += row[j] * row[j];
+    for (std::size_t j = 0; j < d; ++j)
+      acc += row[j] * row[j];
     spe[i] = acc;
   }
 }

@@ -232,7 +232,8 @@ struct Pipeline::Impl {
       for (std::size_t r = 0; r < by_reason.size(); ++r)
         if (by_reason[r] != 0) unparsed_by_reason[r].add(by_reason[r]);
 
-      for (const auto& stage : stages) stage->process(*batch, index);
+      for (const auto& stage : stages)
+        stage->process(*batch, index);
 
       if (scanner) scanner->scan(*batch, processed->detections);
       alerts.add(processed->detections.size());

@@ -58,11 +58,11 @@ struct TemplatesConfig {
 
 /// `[anomaly]`: scoring windows of template counts with a trained model (anomaly/).
 struct AnomalyConfig {
-  std::string model;                         ///< from `sluice anomaly train`; "" = no scoring
-  std::string backend = "auto";              ///< auto, cpu, cuda
+  std::string model;                           ///< from `sluice anomaly train`; "" = no scoring
+  std::string backend = "auto";                ///< auto, cpu, cuda
   std::vector<std::string> entity = {"host"};  ///< fields that name the entity
-  std::size_t window_seconds = 60;           ///< tumbling event-time window
-  std::string alerts_path = "-";             ///< anomaly alerts as JSON lines ("-" = stdout)
+  std::size_t window_seconds = 60;             ///< tumbling event-time window
+  std::string alerts_path = "-";               ///< anomaly alerts as JSON lines ("-" = stdout)
 };
 
 /// `[metrics]`
