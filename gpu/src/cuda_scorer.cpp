@@ -114,6 +114,20 @@ class CudaScorer final : public AnomalyScorer {
   Result<void> score(std::span<const float> x, std::size_t rows, std::span<double> spe) override {
     if (x.size() < rows * d_ || spe.size() < rows)
       return Error{"cuda scorer: buffers smaller than rows x dimension"};
+    auto r = run(x, rows, spe);
+    if (!r) {
+      // Never leave a chunk in flight that would later be copied into the caller's buffer.
+      for (auto& s : slots_) {
+        if (s.stream) cudaStreamSynchronize(s.stream);
+        s.pending_dst = nullptr;
+        s.pending_rows = 0;
+      }
+    }
+    return r;
+  }
+
+ private:
+  Result<void> run(std::span<const float> x, std::size_t rows, std::span<double> spe) {
     std::size_t next_slot = 0;
     for (std::size_t begin = 0; begin < rows; begin += chunk_rows_) {
       const std::size_t n = std::min(chunk_rows_, rows - begin);
@@ -147,7 +161,6 @@ class CudaScorer final : public AnomalyScorer {
     return {};
   }
 
- private:
   /// Waits for the slot's chunk in flight, if any, and copies its results out.
   Result<void> finish(Slot& s) {
     if (!s.pending_dst) return {};

@@ -5,9 +5,14 @@
 #include <cstdio>
 
 #include "sluice/anomaly/template_miner.hpp"
+#include "sluice/common/log.hpp"
 #include "sluice/output/json_lines.hpp"
 
 namespace sluice {
+
+namespace {
+constexpr Logger detector_log("anomaly");
+}  // namespace
 
 AnomalyDetector::AnomalyDetector(const AnomalyModel& model, std::unique_ptr<AnomalyScorer> scorer,
                                  std::size_t top_k)
@@ -21,7 +26,15 @@ Result<void> AnomalyDetector::score(const FeatureBatch& batch, std::vector<Anoma
   dense_.resize(rows * d);
   spe_.resize(rows);
   model_.densify(batch.rows(), dense_);
-  if (auto r = scorer_->score(dense_, rows, spe_); !r) return r;
+  if (auto r = scorer_->score(dense_, rows, spe_); !r) {
+    if (scorer_->name() == "cpu") return r;
+    // A device that fails at run time (reset, lost, out of memory) must not stop scoring: log
+    // once and carry on with the CPU reference, which gives the same results.
+    detector_log.error("anomaly scorer {} failed: {}; falling back to the CPU", scorer_->name(),
+                       r.error().message);
+    scorer_ = make_cpu_scorer(model_);
+    if (auto again = scorer_->score(dense_, rows, spe_); !again) return again;
+  }
   if (spe_out) spe_out->insert(spe_out->end(), spe_.begin(), spe_.begin() + rows);
   const double threshold = model_.spe_threshold();
   residual_.resize(d);

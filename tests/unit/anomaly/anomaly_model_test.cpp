@@ -204,6 +204,30 @@ TEST(AnomalyDetector, AlertsNameTheTemplates) {
   EXPECT_NE(json.find("\"pca_residual\""), std::string::npos) << json;
 }
 
+/// A backend that fails at run time, as a GPU does when its device is lost. No real device can
+/// be made to fail here, so this stands in for one.
+class FailingScorer final : public AnomalyScorer {
+ public:
+  std::string_view name() const override { return "failing"; }
+  Result<void> score(std::span<const float>, std::size_t, std::span<double>) override {
+    return Error{"device lost"};
+  }
+};
+
+TEST(AnomalyDetector, FallsBackToCpuWhenABackendFails) {
+  auto m = AnomalyModel::train(diagonal_rows(), ModelConfig{});
+  ASSERT_TRUE(m.has_value());
+  AnomalyDetector detector(*m, std::make_unique<FailingScorer>());
+  FeatureBatch batch(4);
+  batch.push(row("broken", {{7, 6}, {9, 0}}));
+  std::vector<AnomalyAlert> alerts;
+  std::vector<double> spe;
+  ASSERT_TRUE(detector.score(batch, alerts, &spe).has_value());
+  EXPECT_EQ(detector.scorer().name(), "cpu");
+  ASSERT_EQ(alerts.size(), 1u);
+  EXPECT_NEAR(spe[0], 18.0, 1e-9);
+}
+
 TEST(MakeScorer, ChoosesAndExplains) {
   auto m = AnomalyModel::train(diagonal_rows(), ModelConfig{});
   ASSERT_TRUE(m.has_value());

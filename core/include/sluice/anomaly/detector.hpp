@@ -6,6 +6,9 @@
 /// templates that contributed most: for the residual, the columns with the largest squared
 /// residual; for new and rare templates, those templates.
 ///
+/// A scorer other than the CPU one that fails while scoring is replaced by the CPU reference (one
+/// error log line); the batch is scored again there, so no window is lost.
+///
 /// Not thread-safe (it owns scratch buffers and a scorer); use one per thread.
 #pragma once
 
