@@ -123,8 +123,12 @@ Result<std::vector<FeatureRow>> read_sessions(const std::string& path, const std
     for (std::string w; ss >> w;) {
       char* end = nullptr;
       const unsigned long v = std::strtoul(w.c_str(), &end, 10);
-      if (!end || *end != '\0' || v == 0 || v > UINT32_MAX)
-        return Error{path + ":" + std::to_string(line_no) + ": not a template id: '" + w + "'"};
+      if (!end || *end != '\0' || v == 0 || v > UINT32_MAX) {
+        std::string message = path;
+        message.append(":").append(std::to_string(line_no)).append(": not a template id: '");
+        message.append(w).append("'");
+        return Error{std::move(message)};
+      }
       ids.push_back(static_cast<std::uint32_t>(v));
     }
     if (ids.empty()) continue;
