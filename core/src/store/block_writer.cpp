@@ -154,8 +154,7 @@ void BlockWriter::add_event(const StoredEvent& stored) {
   for (const auto& f : e.fields)
     add_value_tokens(f.value, e.raw);
 
-  put_varint(rows_, zigzag(static_cast<std::int64_t>(static_cast<std::uint64_t>(e.receive_time_ns) -
-                                                     static_cast<std::uint64_t>(e.event_time_ns))));
+  receive_times_.push_back(e.receive_time_ns);
   put_varint(rows_, zigzag(static_cast<std::int64_t>(e.line - prev_line_)));
   prev_line_ = e.line;
   put_varint(rows_, e.listener_id);
@@ -218,11 +217,16 @@ Result<void> BlockWriter::flush_block(int fd, const std::filesystem::path& out_p
   // Data: the raw stream (already in data_), then times (from the block's minimum), rows and
   // slots, then their three lengths.
   const std::size_t times_at = data_.size();
-  std::int64_t prev = min_ns_;
-  for (std::int64_t t : times_) {
-    put_varint(data_, zigzag(static_cast<std::int64_t>(static_cast<std::uint64_t>(t) -
-                                                       static_cast<std::uint64_t>(prev))));
-    prev = t;
+  // Event times, then receive times, each as deltas from the one before (the first from the
+  // block's min event time): receive times of one read or datagram burst are equal or close, so
+  // their deltas are small where `receive - event` would carry the event time's noise.
+  for (const auto* column : {&times_, &receive_times_}) {
+    std::int64_t prev = min_ns_;
+    for (std::int64_t t : *column) {
+      put_varint(data_, zigzag(static_cast<std::int64_t>(static_cast<std::uint64_t>(t) -
+                                                         static_cast<std::uint64_t>(prev))));
+      prev = t;
+    }
   }
   const std::size_t times_bytes = data_.size() - times_at;
   data_.append(rows_);
@@ -270,6 +274,7 @@ Result<void> BlockWriter::flush_block(int fd, const std::filesystem::path& out_p
   slots_.clear();
   data_.clear();
   times_.clear();
+  receive_times_.clear();
   events_ = 0;
   prev_line_ = 0;
   return {};
@@ -291,6 +296,7 @@ Result<BlockedSegment> BlockWriter::write(const std::byte* log, std::size_t log_
     slots_.clear();
     data_.clear();
     times_.clear();
+    receive_times_.clear();
     events_ = 0;
     prev_line_ = 0;
     return e;

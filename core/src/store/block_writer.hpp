@@ -78,7 +78,7 @@ class BlockWriter {
   std::string rows_, slots_, data_, compressed_, index_, out_, footer_;
   std::uint32_t events_ = 0;
   std::int64_t min_ns_ = 0, max_ns_ = 0;
-  std::vector<std::int64_t> times_;
+  std::vector<std::int64_t> times_, receive_times_;
   std::uint64_t first_sequence_ = 0;  // of the block being built
   std::uint64_t next_sequence_ = 0;
   std::uint64_t file_offset_ = 0;  // bytes written to the file so far
