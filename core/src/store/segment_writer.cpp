@@ -380,9 +380,11 @@ Result<void> SegmentWriter::convert_to_blocks(const std::byte* log, std::size_t 
                                               const std::filesystem::path& file,
                                               std::uint64_t& file_bytes) {
   const auto tmp = std::filesystem::path(file.string() + ".tmp");
-  auto written = blocks_->write(log, log_bytes, header, tmp, policy_ != FsyncPolicy::none);
+  // Synced under every policy, once per segment: the rename drops the log, so an unsynced blocked
+  // file could turn a power loss into the loss of a whole sealed segment, not just recent records.
+  auto written = blocks_->write(log, log_bytes, header, tmp, true);
   if (!written) return written.error();
-  if (policy_ != FsyncPolicy::none) counters_.fsyncs.add();
+  counters_.fsyncs.add();
   // The rename replaces the log in one step: a reader sees the whole log or the whole blocked
   // file (one that mapped the log keeps its mapping). After power loss, the synced blocked file
   // or the log is there, never neither.

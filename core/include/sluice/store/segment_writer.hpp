@@ -18,7 +18,8 @@
 /// converted to the block layout (segment_format.hpp, "Blocks"): blocks of up to 4096 events with
 /// dictionaries, code columns and a token filter, their event data compressed with zstd at
 /// `compression_level`, and a footer. The blocked file is written beside the log as `.tmp`, synced
-/// (unless fsync = "none"), and renamed over the log. This runs on the writer's thread. A crash
+/// (under every fsync policy: once per segment, so a power loss never takes a sealed segment
+/// with it), and renamed over the log. This runs on the writer's thread. A crash
 /// before the rename leaves the log, which recovery converts; recovery also converts every
 /// sealed record log it finds (format-1 segments included). If the conversion fails (a full
 /// disk), the sealed log is kept, readable, and counted in `seal_failures`.
