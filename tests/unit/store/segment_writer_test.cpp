@@ -12,6 +12,7 @@
 #include <fstream>
 #include <set>
 
+#include "sluice/store/segment_index.hpp"
 #include "store_test_support.hpp"
 #include "tests_support.hpp"
 
@@ -218,6 +219,15 @@ void kill_mid_ingest(const char* fsync) {
     ASSERT_EQ(back.sequences[i], i);
   }
   EXPECT_EQ((*out)->writer().stats().events, back.events.size());
+  // Recovery converted the torn log (and any log the kill caught before its conversion) to
+  // blocks; no half-written blocked file is left behind.
+  auto store = StoreIndex::open(dir.path());
+  ASSERT_TRUE(store);
+  EXPECT_TRUE(store->errors().empty());
+  for (const auto& seg : store->segments())
+    EXPECT_TRUE(seg->blocked()) << seg->path();
+  for (const auto& e : std::filesystem::directory_iterator(dir.path()))
+    EXPECT_FALSE(e.path().string().ends_with(".tmp")) << e.path();
 }
 
 TEST(SegmentWriterRecovery, SigkillMidIngestKeepsEveryAcknowledgedRecordOnce) {
