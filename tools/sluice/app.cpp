@@ -8,10 +8,6 @@
 #include <cerrno>
 #include <ctime>
 
-#if SLUICE_HAVE_DPDK
-#include "sluice/dpdk/dpdk_source.hpp"
-#endif
-
 namespace sluice::cli {
 namespace {
 
@@ -37,13 +33,6 @@ std::string grouped(std::uint64_t v) {
 }
 
 }  // namespace
-
-void register_capture_backends() {
-  // The build's only SLUICE_HAVE_DPDK test: CMake decides what is built, config what runs.
-#if SLUICE_HAVE_DPDK
-  dpdk::register_capture_backend();
-#endif
-}
 
 void block_signals() {
   auto set = handled_signals();

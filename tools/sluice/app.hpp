@@ -30,9 +30,6 @@ Result<StoreOutput*> add_store(Pipeline& pipeline, const StoreConfig& config,
 /// Loads Sigma rules; prints a one-line load summary and, at `verbose`, every skipped rule.
 Result<std::shared_ptr<const RuleSet>> load_rules(const RulesConfig& rules, bool verbose);
 
-/// Registers the capture backends this build has beyond core's ("dpdk" when built with DPDK).
-void register_capture_backends();
-
 /// Blocks SIGINT, SIGTERM and SIGHUP in the calling thread and every thread it starts after
 /// this call, so that only `wait_for_signal` sees them.
 void block_signals();

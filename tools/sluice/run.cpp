@@ -9,6 +9,8 @@
 #include <cstring>
 #include <string>
 
+#include "accelerators.hpp"
+#include "anomaly_setup.hpp"
 #include "app.hpp"
 #include "commands.hpp"
 #include "sluice/capture/capture_registry.hpp"
@@ -88,7 +90,7 @@ int run_command(int argc, char** argv) {
       pipeline.add_source(std::move(s));
   }
 
-  register_capture_backends();
+  register_accelerators();  // the DPDK capture backend, when built
   if (auto captured = make_capture_sources(config.capture, metrics); !captured) {
     std::fprintf(stderr, "sluice run: %s: %s\n", config_path.c_str(),
                  captured.error().message.c_str());
@@ -125,6 +127,12 @@ int run_command(int argc, char** argv) {
       return 1;
     }
     store = added.value();
+  }
+
+  auto anomaly = add_anomaly_stage(pipeline, config.templates, config.anomaly, &metrics);
+  if (!anomaly) {
+    std::fprintf(stderr, "sluice run: %s\n", anomaly.error().message.c_str());
+    return 1;
   }
 
   if (auto started = pipeline.start(); !started) {
@@ -190,14 +198,20 @@ int run_command(int argc, char** argv) {
   }
   pipeline.wait();
   metrics_server.reset();
+  const bool anomaly_ok = finish_anomaly_stage(anomaly->get(), "sluice run");
   const auto stats = pipeline.stats();
   std::fprintf(stderr, "sluice run: stopped; %s\n",
                summary_line(stats, PipelineStats{}, stats.seconds).c_str());
   for (const auto& d : pipeline.output_descriptions())
     std::fprintf(stderr, "sluice run: wrote %s\n", d.c_str());
-  if (store != nullptr) std::fprintf(stderr, "sluice run: store: %s\n", store->summary().c_str());
+  if (store != nullptr) {
+    // Seal now (the pipeline has stopped), so the summary shows the sealed, compressed size.
+    if (auto closed = store->close(); !closed)
+      std::fprintf(stderr, "sluice run: store: %s\n", closed.error().message.c_str());
+    std::fprintf(stderr, "sluice run: store: %s\n", store->summary().c_str());
+  }
   std::fprintf(stderr, "%s\n", stats.to_json().c_str());
-  return 0;
+  return anomaly_ok ? 0 : 1;
 }
 
 }  // namespace sluice::cli

@@ -390,10 +390,28 @@ Result<Config> parse_config(const std::string& text, const std::string& name) {
       st.get_int("fsync_interval_ms", sc.fsync_interval_ms, 1, 3'600'000);
       st.get_int("max_total_bytes", sc.max_total_bytes, 0, std::int64_t{1} << 60);
       st.get_int("max_age_seconds", sc.max_age_seconds, 0, std::int64_t{1} << 40);
+      st.get_int("compression_level", sc.compression_level, 1, 19);
       FsyncPolicy policy;
       if (!parse_fsync_policy(sc.fsync, policy))
         problems.add(t->get("fsync"), "store.fsync", "one of batch, interval, none");
       if (sc.path.empty()) problems.add(t, "store.path", "must name a folder");
+    }
+    if (const auto* t = sub_table(top, root, "templates", problems)) {
+      Section s(*t, "templates", problems);
+      s.get("enabled", config.templates.enabled);
+      s.get("table", config.templates.table);
+      s.get("similarity", config.templates.similarity, 0.0, 1.0);
+      s.get_int("depth", config.templates.depth, 3, 64);
+    }
+    if (const auto* t = sub_table(top, root, "anomaly", problems)) {
+      Section s(*t, "anomaly", problems);
+      s.get("model", config.anomaly.model);
+      s.get("backend", config.anomaly.backend);
+      s.get("entity", config.anomaly.entity);
+      s.get_int("window_seconds", config.anomaly.window_seconds, 1, 86400 * 366);
+      s.get("alerts", config.anomaly.alerts_path);
+      if (config.anomaly.entity.empty())
+        problems.add(t->get("entity"), "anomaly.entity", "must name at least one field");
     }
     if (const auto* t = sub_table(top, root, "metrics", problems)) {
       Section s(*t, "metrics", problems);

@@ -49,6 +49,23 @@ struct OutputConfig {
   std::string alerts_path;  ///< JSON lines of every alert ("-" = stdout)
 };
 
+/// `[templates]`: the template miner (anomaly/template_miner.hpp).
+struct TemplatesConfig {
+  bool enabled = false;     ///< mine a template id for every event (stored and output with it)
+  std::string table;        ///< template table, loaded at start and saved at stop; "" = not kept
+  double similarity = 0.6;  ///< share of equal tokens to join a template (Drain's st)
+  std::size_t depth = 4;    ///< prefix-tree depth (Drain's depth)
+};
+
+/// `[anomaly]`: scoring windows of template counts with a trained model (anomaly/).
+struct AnomalyConfig {
+  std::string model;                           ///< from `sluice anomaly train`; "" = no scoring
+  std::string backend = "auto";                ///< auto, cpu, cuda
+  std::vector<std::string> entity = {"host"};  ///< fields that name the entity
+  std::size_t window_seconds = 60;             ///< tumbling event-time window
+  std::string alerts_path = "-";               ///< anomaly alerts as JSON lines ("-" = stdout)
+};
+
 /// `[metrics]`
 struct MetricsConfig {
   std::string listen = "127.0.0.1:9514";  ///< HTTP /metrics endpoint; empty disables
@@ -66,6 +83,8 @@ struct Config {
   RulesConfig rules;
   OutputConfig output;
   MetricsConfig metrics;
+  TemplatesConfig templates;
+  AnomalyConfig anomaly;
 };
 
 /// Reads and validates a configuration file. The error lists every problem, one per line, each
