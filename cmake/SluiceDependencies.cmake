@@ -12,6 +12,8 @@ pkg_check_modules(PCAP REQUIRED IMPORTED_TARGET libpcap)
 pkg_check_modules(JEMALLOC IMPORTED_TARGET jemalloc)
 find_package(yaml-cpp REQUIRED)
 pkg_check_modules(RE2 REQUIRED IMPORTED_TARGET re2)
+# oneTBB: parallel search over store blocks (core/src/search).
+find_package(TBB REQUIRED)
 
 # Accelerators: AUTO turns each on when its toolkit is found. The modules that use them
 # (dpdk/, gpu/) build only when SLUICE_HAVE_* is ON.

@@ -5,9 +5,11 @@
 
 namespace sluice::cli {
 
-int run_command(int argc, char** argv);    ///< sluice run --config FILE
-int scan_command(int argc, char** argv);   ///< sluice scan [--input-format F] [--stats] INPUT...
-int blast_command(int argc, char** argv);  ///< sluice blast: the load generator
-int rules_command(int argc, char** argv);  ///< sluice rules check|test PATH...
+int run_command(int argc, char** argv);       ///< sluice run --config FILE
+int scan_command(int argc, char** argv);      ///< sluice scan [--input-format F] [--stats] INPUT...
+int blast_command(int argc, char** argv);     ///< sluice blast: the load generator
+int rules_command(int argc, char** argv);     ///< sluice rules check|test PATH...
+int search_command(int argc, char** argv);    ///< sluice search --store DIR QUERY
+int timeline_command(int argc, char** argv);  ///< sluice timeline --store DIR --host H --around T
 
 }  // namespace sluice::cli
