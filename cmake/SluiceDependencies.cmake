@@ -12,6 +12,7 @@ pkg_check_modules(PCAP REQUIRED IMPORTED_TARGET libpcap)
 pkg_check_modules(JEMALLOC IMPORTED_TARGET jemalloc)
 find_package(yaml-cpp REQUIRED)
 pkg_check_modules(RE2 REQUIRED IMPORTED_TARGET re2)
+pkg_check_modules(ZSTD REQUIRED IMPORTED_TARGET libzstd)
 # oneTBB: parallel search over store blocks (core/src/search).
 find_package(TBB REQUIRED)
 

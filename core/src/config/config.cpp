@@ -288,6 +288,7 @@ Result<Config> parse_config(const std::string& text, const std::string& name) {
       st.get_int("fsync_interval_ms", sc.fsync_interval_ms, 1, 3'600'000);
       st.get_int("max_total_bytes", sc.max_total_bytes, 0, std::int64_t{1} << 60);
       st.get_int("max_age_seconds", sc.max_age_seconds, 0, std::int64_t{1} << 40);
+      st.get_int("compression_level", sc.compression_level, 1, 19);
       FsyncPolicy policy;
       if (!parse_fsync_policy(sc.fsync, policy))
         problems.add(t->get("fsync"), "store.fsync", "one of batch, interval, none");

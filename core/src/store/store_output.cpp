@@ -66,14 +66,39 @@ void StoreOutput::register_metrics(MetricsRegistry& registry) const {
        &c.records_cut},
       {"sluice_store_events_too_large_total",
        "Events not stored because their record would exceed 1 GiB.", &c.events_too_large},
+      {"sluice_store_segments_sealed_total",
+       "Event store segments converted to compressed, indexed blocks.", &c.segments_sealed},
+      {"sluice_store_blocks_sealed_total", "Compressed, indexed blocks written by the event store.",
+       &c.blocks_sealed},
+      {"sluice_store_sealed_bytes_total",
+       "File bytes of sealed (blocked) segments written, indexes included.", &c.sealed_bytes},
+      {"sluice_store_sealed_raw_bytes_total", "Raw event bytes inside the sealed segments written.",
+       &c.sealed_raw_bytes},
+      {"sluice_store_seal_failures_total",
+       "Segments whose conversion to blocks failed (kept as record logs).", &c.seal_failures},
   };
   for (const auto& e : entries)
     registry.add_counter(e.name, e.help, "", e.counter);
+  registry.add_gauge(
+      "sluice_store_compression_ratio",
+      "Sealed segment bytes per raw event byte (0.25 = a quarter of the raw size).", "", [&c] {
+        const auto raw = c.sealed_raw_bytes.value();
+        return raw == 0 ? 0.0
+                        : static_cast<double>(c.sealed_bytes.value()) / static_cast<double>(raw);
+      });
 }
 
 std::string StoreOutput::summary() const {
   const StoreStats s = writer_->stats();
-  return fmt::format("{} events in {} segments, {} bytes", s.events, s.segments, s.bytes);
+  const StoreCounters& c = writer_->counters();
+  std::string text =
+      fmt::format("{} events in {} segments, {} bytes", s.events, s.segments, s.bytes);
+  if (c.sealed_raw_bytes.value() > 0)
+    text += fmt::format("; sealed: {} blocks, {:.3f} bytes stored per raw byte",
+                        c.blocks_sealed.value(),
+                        static_cast<double>(c.sealed_bytes.value()) /
+                            static_cast<double>(c.sealed_raw_bytes.value()));
+  return text;
 }
 
 }  // namespace sluice

@@ -33,17 +33,17 @@ void spit(const std::filesystem::path& p, const std::string& bytes) {
 
 enum class Damage { truncate, garbage, zeros };
 
-// Writes 20 records into one sealed segment, then damages its last record from every offset
-// on, three ways; each time reopening must keep exactly the whole records, count the loss, and
-// append after them without duplicating any.
+// Writes 20 records into one record log, then damages its last record from every offset on,
+// three ways; each time reopening must keep exactly the whole records, count the loss, convert
+// the segment to blocks and append after them without duplicating any.
 TEST(SegmentWriterRecovery, CutsTornTailAtEveryOffsetOfTheLastRecord) {
   test::TempDir dir;
   const auto original_dir = dir.path() / "original";
   {
-    auto out = StoreOutput::open(test_config(original_dir, 64 << 10));
-    ASSERT_TRUE(out) << out.error().message;
-    ASSERT_TRUE(store_batch(**out, *numbered_batch(0, 10)));
-    ASSERT_TRUE(store_batch(**out, *numbered_batch(10, 10, 13)));
+    auto first = numbered_batch(0, 10), second = numbered_batch(10, 10, 13);
+    auto r =
+        test::write_record_logs(test_config(original_dir, 64 << 10), {first.get(), second.get()});
+    ASSERT_TRUE(r) << r.error().message;
   }
   const auto segment_name = segment_file_name(0);
   const std::string pristine = slurp(original_dir / segment_name);
@@ -91,6 +91,7 @@ TEST(SegmentWriterRecovery, CutsTornTailAtEveryOffsetOfTheLastRecord) {
       EXPECT_EQ((*out)->writer().stats().events, whole);
       ASSERT_TRUE(store_batch(**out, *numbered_batch(100, 5)));
       ASSERT_TRUE((*out)->close());
+      EXPECT_EQ((*out)->counters().segments_sealed.value(), 2u);  // recovered one + new one
       out->reset();
 
       auto back = read_store(case_dir);
@@ -119,6 +120,8 @@ TEST(SegmentWriterRecovery, RemovesUnfinishedSegmentFilesAndEmptySegments) {
   auto torn = slurp(dir.path() / segment_file_name(0));
   std::string header = torn.substr(0, segment_header_bytes);
   header[24] = 3;  // first sequence 3
+  header[56] = 0;  // not sealed
+  header[60] = 0;  // a record log
   spit(dir.path() / segment_file_name(3), header + std::string("\x30\0\0\0\1\2", 6));
   auto out = StoreOutput::open(test_config(dir.path(), 4096));
   ASSERT_TRUE(out) << out.error().message;

@@ -125,9 +125,16 @@ TEST(StoreOutput, RollsBySizeAndNeverSplitsARecord) {
     ASSERT_TRUE(store_batch(**out, *numbered_batch(200, 1, 5000)));
     ASSERT_TRUE(store_batch(**out, *numbered_batch(201, 9)));
     EXPECT_GT((*out)->counters().segments_created.value(), 5u);
+    const auto& c = (*out)->counters();
+    EXPECT_EQ(c.segments_sealed.value(), c.segments_created.value() - 1);  // all but the active
+    EXPECT_EQ(c.blocks_sealed.value(), c.segments_sealed.value());  // small segments: one block
     EXPECT_EQ((*out)->summary(),
-              fmt::format("210 events in {} segments, {} bytes", (*out)->writer().stats().segments,
-                          (*out)->writer().stats().bytes));
+              fmt::format("210 events in {} segments, {} bytes; sealed: {} blocks, {:.3f} bytes "
+                          "stored per raw byte",
+                          (*out)->writer().stats().segments, (*out)->writer().stats().bytes,
+                          c.blocks_sealed.value(),
+                          static_cast<double>(c.sealed_bytes.value()) /
+                              static_cast<double>(c.sealed_raw_bytes.value())));
   }
   EXPECT_GT(count_segments(dir.path()), 5u);
   auto back = read_store(dir.path());

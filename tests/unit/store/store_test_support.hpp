@@ -117,6 +117,22 @@ inline Result<void> store_batch(StoreOutput& out, const EventBatch& batch) {
   return out.write(bytes);
 }
 
+/// Writes `batches` through a writer that keeps sealed segments as record logs (no conversion to
+/// blocks), so tests can damage records in place; opening the folder with a normal writer then
+/// recovers and converts them.
+inline Result<void> write_record_logs(const StoreConfig& config,
+                                      const std::vector<const EventBatch*>& batches) {
+  auto writer = SegmentWriter::open(config, false);
+  if (!writer) return writer.error();
+  for (const EventBatch* batch : batches) {
+    std::string bytes;
+    for (const Event& e : batch->events())
+      append_record(bytes, e, batch->source_path());
+    if (auto r = (*writer)->append(bytes); !r) return r;
+  }
+  return (*writer)->close();
+}
+
 /// A store config for tests: the folder, small segments, no age roll.
 inline StoreConfig test_config(const std::filesystem::path& dir, std::uint64_t segment_bytes) {
   StoreConfig c;
