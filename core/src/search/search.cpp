@@ -24,7 +24,7 @@ constexpr auto time_max = std::numeric_limits<std::int64_t>::max();
 /// Per-thread scan state: a matcher and an arena for decoded fields.
 struct Worker {
   std::unique_ptr<Matcher> matcher;
-  Arena arena;
+  std::unique_ptr<detail::UnitScratch> scratch = std::make_unique<detail::UnitScratch>();
   std::uint64_t scanned = 0;
 };
 
@@ -93,10 +93,13 @@ Result<SearchStats> search_events(const std::filesystem::path& dir, const Compil
   SearchStats stats;
   stats.segments = store->segment_count();
   stats.units = store->units().size();
+  stats.errors = store->open_errors();
   const auto units = surviving_units(*store, query, options, stats);
 
   tbb::enumerable_thread_specific<Worker> workers([&] {
-    return Worker{query.make_matcher(), Arena(), 0};
+    Worker w;
+    w.matcher = query.make_matcher();
+    return w;
   });
   std::mutex errors_mutex;
   // A wave of a few units per thread keeps every core busy while the merge can emit early.
@@ -113,7 +116,7 @@ Result<SearchStats> search_events(const std::filesystem::path& dir, const Compil
     tbb::parallel_for(pos, end, [&](std::size_t i) {
       Worker& w = workers.local();
       auto& out = results[i - pos];
-      auto err = store->scan(*units[i], w.arena, [&](const StoredEvent& ev) {
+      auto err = store->scan(*units[i], *w.scratch, [&](const StoredEvent& ev) {
         ++w.scanned;
         const std::int64_t t = ev.event.event_time_ns;
         if (t < options.from_ns || t >= options.to_ns) return;
@@ -176,10 +179,13 @@ Result<AggregateResult> aggregate(const std::filesystem::path& dir, const Compil
   SearchStats& stats = result.stats;
   stats.segments = store->segment_count();
   stats.units = store->units().size();
+  stats.errors = store->open_errors();
   const auto units = surviving_units(*store, query, options, stats);
 
   tbb::enumerable_thread_specific<Worker> workers([&] {
-    return Worker{query.make_matcher(), Arena(), 0};
+    Worker w;
+    w.matcher = query.make_matcher();
+    return w;
   });
   tbb::enumerable_thread_specific<AggState> states;
   std::mutex errors_mutex;
@@ -206,7 +212,7 @@ Result<AggregateResult> aggregate(const std::filesystem::path& dir, const Compil
       }
       Worker& w = workers.local();
       char buf[field_buffer_bytes];
-      auto err = store->scan(unit, w.arena, [&](const StoredEvent& ev) {
+      auto err = store->scan(unit, *w.scratch, [&](const StoredEvent& ev) {
         ++w.scanned;
         const std::int64_t t = ev.event.event_time_ns;
         if (t < options.from_ns || t >= options.to_ns) return;

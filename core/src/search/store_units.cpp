@@ -1,31 +1,119 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "store_units.hpp"
 
+#include "sluice/store/token_filter.hpp"
+
 namespace sluice::search::detail {
 
 Result<StoreUnits> StoreUnits::open(const std::filesystem::path& dir) {
   std::error_code ec;
   if (!std::filesystem::is_directory(dir, ec))
     return Error{"store: " + dir.string() + " is not a folder"};
-  auto reader = StoreReader::open(dir);
-  if (!reader) return reader.error();
+  auto index = StoreIndex::open(dir);
+  if (!index) return index.error();
   StoreUnits s;
-  s.segments_ = reader->segments();
-  for (std::size_t i = 0; i < s.segments_.size(); ++i) {
-    Unit u;
-    u.segment = i;
-    auto seg = SegmentReader::open(s.segments_[i]);
-    if (seg && (*seg)->header().sealed) {
-      u.min_time = (*seg)->header().oldest_event_ns;
-      u.max_time = (*seg)->header().newest_event_ns;
+  s.index_ = std::move(*index);
+  s.open_errors_ = s.index_.errors();
+  for (const auto& seg : s.index_.segments()) {
+    if (!seg->blocked()) {
+      Unit u;
+      u.segment = seg.get();
+      if (seg->header().sealed && seg->header().record_count > 0) {
+        u.min_time = seg->header().oldest_event_ns;
+        u.max_time = seg->header().newest_event_ns;
+      }
+      s.units_.push_back(u);
+      continue;
     }
-    s.units_.push_back(u);
+    const auto blocks = seg->blocks();
+    for (std::size_t b = 0; b < blocks.size(); ++b) {
+      if (!blocks[b].error.empty()) {
+        s.open_errors_.push_back(SegmentError{seg->path(), blocks[b].data_offset, blocks[b].error});
+        continue;
+      }
+      Unit u;
+      u.segment = seg.get();
+      u.block = &blocks[b];
+      u.block_index = b;
+      u.min_time = blocks[b].min_event_ns;
+      u.max_time = blocks[b].max_event_ns;
+      s.units_.push_back(u);
+    }
   }
   return s;
 }
 
-bool StoreUnits::may_match(const Unit&, const CompiledQuery&) const {
-  return true;
+namespace {
+
+bool dictionary_has(const std::vector<std::string_view>& dict, std::string_view value) {
+  for (auto v : dict)
+    if (iequals(v, value)) return true;
+  return false;
+}
+
+}  // namespace
+
+bool StoreUnits::may_match(const Unit& unit, const CompiledQuery& query) const {
+  if (unit.block == nullptr) return true;  // a record log has no index
+  const BlockInfo& b = *unit.block;
+  for (const auto& r : query.required_values()) {
+    switch (r.field) {
+      case FieldId::host:
+        if (!dictionary_has(b.hosts, r.value)) return false;
+        break;
+      case FieldId::app:
+        if (!dictionary_has(b.apps, r.value)) return false;
+        break;
+      case FieldId::source_path:
+        if (!dictionary_has(b.source_paths, r.value)) return false;
+        break;
+      default:
+        break;
+    }
+  }
+  return query.token_requirement().satisfied(
+      [&](std::string_view token) { return b.may_contain_token(token); });
+}
+
+void StoreUnits::count_codes(const CodeColumn& codes, std::size_t entries,
+                             std::vector<std::uint64_t>& counts) {
+  counts.assign(entries, 0);
+  const std::uint32_t n = codes.size();
+  if (entries == 0 || n == 0) return;
+  switch (codes.width()) {
+    case 0:
+      counts[0] = n;
+      return;
+    case 1: {
+      // The common case (a block rarely has more than 255 hosts): a byte per event, counted in
+      // four interleaved tables so that runs of one host do not serialise on one counter.
+      const auto* p = reinterpret_cast<const std::uint8_t*>(codes.data());
+      std::uint32_t t[4][256] = {};
+      std::uint32_t i = 0;
+      for (; i + 4 <= n; i += 4) {
+        ++t[0][p[i]];
+        ++t[1][p[i + 1]];
+        ++t[2][p[i + 2]];
+        ++t[3][p[i + 3]];
+      }
+      for (; i < n; ++i)
+        ++t[0][p[i]];
+      for (std::size_t c = 0; c < entries && c < 256; ++c)
+        counts[c] = std::uint64_t{t[0][c]} + t[1][c] + t[2][c] + t[3][c];
+      return;
+    }
+    default:
+      for (std::uint32_t i = 0; i < n; ++i) {
+        const std::uint32_t c = codes[i];
+        if (c < entries) ++counts[c];
+      }
+      return;
+  }
+}
+
+std::vector<std::uint64_t>& StoreUnits::counts_scratch() {
+  thread_local std::vector<std::uint64_t> counts;
+  return counts;
 }
 
 }  // namespace sluice::search::detail
