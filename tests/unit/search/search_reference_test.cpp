@@ -552,6 +552,63 @@ TEST_F(SearchReference, FreeTextCountsEqualGrep) {
   }
 }
 
+TEST_F(SearchReference, IndexPrunesAndCountsWithoutDecoding) {
+  auto needle = compile("blk_-6952295868487656571");
+  ASSERT_TRUE(needle);
+  SearchStats stats;
+  EXPECT_EQ(engine(*needle, {}, &stats), reference(needle->query()));
+  EXPECT_GT(stats.units, 4u);
+  EXPECT_GE(stats.units_pruned_index, stats.units - 2) << "the token filters pruned too little";
+  auto by_host = compile("| count by host");
+  ASSERT_TRUE(by_host);
+  auto r = aggregate(store_, *by_host, {});
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->stats.units_fast, r->stats.units) << "count by host decoded blocks";
+  EXPECT_EQ(r->stats.events_scanned, 0u);
+}
+
+TEST(SearchActiveSegment, UnsealedRecordsAreSearchedBeforeAndAfterSealing) {
+  TempDir tmp;
+  StoreConfig config;
+  config.path = (tmp.path() / "store").string();
+  config.segment_bytes = 1 << 20;
+  config.max_segment_age_seconds = 0;
+  config.fsync = "none";
+  auto out = StoreOutput::open(config);
+  ASSERT_TRUE(out) << out.error().message;
+  auto batch = std::make_unique<EventBatch>(1, 64);
+  Parser parser;
+  for (int i = 0; i < 50; ++i) {
+    const std::string line = "<13>Nov 28 09:00:" + std::to_string(10 + i) + " web" +
+                             std::to_string(i % 3) + " sshd[1]: Failed password for user" +
+                             std::to_string(i);
+    Event& e = batch->add_record(line, base_receive_ns);
+    parser.parse(e, batch->arena());
+  }
+  std::string bytes;
+  (*out)->render(*batch, {}, nullptr, bytes);
+  ASSERT_TRUE((*out)->write(bytes));
+  auto p = parse_query("\"failed password\" host:web1");
+  QueryError err;
+  auto c = CompiledQuery::compile(*p.query, err);
+  ASSERT_TRUE(c);
+  const auto run = [&] {
+    std::vector<std::uint64_t> seqs;
+    auto r = search_events(config.path, *c, {}, nullptr, [&](const SearchHit& h) {
+      seqs.push_back(h.sequence);
+      return true;
+    });
+    EXPECT_TRUE(r);
+    return seqs;
+  };
+  std::vector<std::uint64_t> want;
+  for (std::uint64_t i = 1; i < 50; i += 3)
+    want.push_back(i);
+  EXPECT_EQ(run(), want);  // the active segment: a record log
+  ASSERT_TRUE((*out)->close());
+  EXPECT_EQ(run(), want);  // sealed into blocks
+}
+
 TEST(SearchCorruption, CorruptSegmentIsReportedAndTheRestSearched) {
   SLUICE_REQUIRE_DATA(log, "loghub/OpenSSH/OpenSSH_2k.log");
   TempDir tmp;
