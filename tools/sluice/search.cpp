@@ -3,6 +3,7 @@
 /// prints matching events in event-time order, or the query's aggregation.
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -21,7 +22,7 @@ constexpr const char* search_usage =
     "QUERY: free text and \"phrases\" (case-insensitive, whole words, like grep -iwF), field\n"
     "terms (host:web01, process.name:sshd, source.ip:10.0.0.0/8, user:root), wildcards (fail*),\n"
     "regexes (/inv.lid user/, /x/i), AND OR NOT ( ), and one pipe: | count, | count by FIELD,\n"
-    "| top N FIELD, | timechart span=1h.\n"
+    "| top N FIELD, | timechart span=1h. earliest=T latest=T in the query act as --from/--to.\n"
     "\n"
     "options:\n"
     "  --store DIR       the event store folder (required)\n"
@@ -132,6 +133,13 @@ int execute_search(const SearchRun& run) {
     return 2;
   }
   search::SearchOptions options = run.options;
+  // earliest=/latest= in the query narrow --from/--to (the parser checked that they parse).
+  const std::int64_t now = now_ns();
+  if (parsed.query->earliest)
+    options.from_ns =
+        std::max(options.from_ns, *search::parse_time_ns(*parsed.query->earliest, now));
+  if (parsed.query->latest)
+    options.to_ns = std::min(options.to_ns, *search::parse_time_ns(*parsed.query->latest, now));
   bool progress_shown = false;
   if (run.progress) {
     options.progress = [&](const search::SearchProgress& p) {

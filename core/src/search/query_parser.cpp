@@ -50,6 +50,7 @@ class Parser {
       auto e = parse_or();
       if (!e) return fail();
       q.root = std::move(*e);
+      if (!hoist_time_bounds(q)) return fail();
     }
     skip_space();
     while (!at_end()) {
@@ -340,6 +341,18 @@ class Parser {
       }
       return node;
     }
+    for (std::string_view key : {std::string_view("earliest="), std::string_view("latest=")}) {
+      if (word.substr(0, key.size()) != key) continue;
+      if (!parse_time_ns(word.substr(key.size()), 0)) {
+        set_error(pos_ + key.size(), "bad time (RFC 3339, -15m, -2h, -1d, now or @EPOCH_SECONDS)");
+        return std::nullopt;
+      }
+      pos_ += word.size();
+      node.op = Expr::Op::all;
+      node.time_bound = true;
+      t.value = std::string(word);
+      return node;
+    }
     pos_ += word.size();
     if (word == "*") {
       node.op = Expr::Op::all;
@@ -349,6 +362,50 @@ class Parser {
     t.kind =
         word.find_first_of("*?") != std::string_view::npos ? TermKind::wildcard : TermKind::text;
     return node;
+  }
+
+  /// Moves `earliest=`/`latest=` terms out of the tree into the query; false (with the error
+  /// set) when one stands anywhere but the top level.
+  bool hoist_time_bounds(Query& q) {
+    auto take = [&](const Expr& e) {
+      (e.term.value.rfind("earliest=", 0) == 0 ? q.earliest : q.latest) =
+          e.term.value.substr(e.term.value.find('=') + 1);
+    };
+    if (q.root.time_bound) {
+      take(q.root);
+      q.root = Expr{};
+      return true;
+    }
+    if (q.root.op == Expr::Op::and_) {
+      std::vector<Expr> kept;
+      for (auto& c : q.root.children) {
+        if (c.time_bound) {
+          take(c);
+        } else {
+          kept.push_back(std::move(c));
+        }
+      }
+      if (kept.empty()) {
+        q.root = Expr{};
+      } else if (kept.size() == 1) {
+        Expr only = std::move(kept[0]);
+        q.root = std::move(only);
+      } else {
+        q.root.children = std::move(kept);
+      }
+    }
+    return !misplaced_time_bound(q.root);
+  }
+
+  bool misplaced_time_bound(const Expr& e) {
+    if (e.time_bound) {
+      set_error(e.term.column - 1,
+                "earliest=/latest= must stand at the top level (not inside (), OR or NOT)");
+      return true;
+    }
+    for (const auto& c : e.children)
+      if (misplaced_time_bound(c)) return true;
+    return false;
   }
 
   bool parse_pipe(Aggregation& agg) {

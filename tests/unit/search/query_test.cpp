@@ -99,6 +99,19 @@ TEST(QueryParser, Trees) {
     EXPECT_EQ(tree(q), want) << q;
 }
 
+TEST(QueryParser, TimeBoundsAreHoisted) {
+  auto r = parse_query("earliest=-1h sshd latest=2026-11-28T06:55:46Z failed | count");
+  ASSERT_TRUE(r.query) << r.error.message;
+  EXPECT_EQ(r.query->earliest, "-1h");
+  EXPECT_EQ(r.query->latest, "2026-11-28T06:55:46Z");
+  EXPECT_EQ(tree("earliest=-1h sshd latest=now failed"), "(\"sshd\" AND \"failed\")");
+  EXPECT_EQ(tree("earliest=-1h sshd"), "\"sshd\"");
+  r = parse_query("earliest=@1700000000");
+  ASSERT_TRUE(r.query);
+  EXPECT_EQ(r.query->root.op, Expr::Op::all);
+  EXPECT_EQ(r.query->earliest, "@1700000000");
+}
+
 TEST(QueryParser, Pipes) {
   auto r = parse_query("sshd | count");
   ASSERT_TRUE(r.query);
@@ -153,6 +166,9 @@ TEST(QueryParser, BadQueriesPointAtTheirColumn) {
       {"a | timechart span=1y", 20, "bad duration"},
       {"a | count | count", 11, "only one aggregation"},
       {"| count x", 9, "unexpected 'x'"},
+      {"(earliest=-1h OR x)", 2, "top level"},
+      {"NOT latest=now", 5, "top level"},
+      {"x earliest=soon", 12, "bad time"},
   };
   for (const auto& c : cases) {
     auto r = parse_query(c.query);

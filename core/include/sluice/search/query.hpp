@@ -12,6 +12,7 @@
 /// and        := unary { ['AND'] unary }          juxtaposition is AND
 /// unary      := 'NOT' unary | '(' expr ')' | term
 /// term       := WORD | "PHRASE" | /REGEX/[i] | FIELD ':' (WORD | "PHRASE" | /REGEX/[i])
+///             | 'earliest=' TIME | 'latest=' TIME
 /// pipe       := 'count' ['by' FIELD] | 'top' N FIELD | 'timechart' 'span=' DURATION
 /// ```
 ///
@@ -38,6 +39,10 @@
 ///   value of the form `ADDRESS/BITS` (IPv4 or IPv6) is a CIDR range, and on `source.ip` a bare
 ///   address is compared as an address. A regex value searches the field's value. An event
 ///   without the field (or with it empty) never matches a field term.
+/// - **Time bounds** `earliest=T` and `latest=T` (T as for `parse_time_ns`: RFC 3339, `-1h`,
+///   `now`, `@SECONDS`) limit the search to events at or after `earliest` and before `latest`,
+///   like `--from`/`--to` (both apply: the narrower wins). They may only stand at the top level of
+///   the query (ANDed with the rest), not inside parentheses, OR or NOT.
 /// - **Pipes**: `count` (the number of matching events), `count by FIELD` (events per value of
 ///   FIELD, most frequent first; events without the field are not counted), `top N FIELD` (the N
 ///   most frequent values), `timechart span=D` (events per time bucket of width D, aligned to
@@ -94,6 +99,9 @@ struct Expr {
   Op op = Op::all;
   Term term;                   ///< op == term
   std::vector<Expr> children;  ///< and_/or_: two or more; not_: one
+  /// Set on an `earliest=`/`latest=` term while parsing (an `all` node, removed from the tree
+  /// before the parser returns).
+  bool time_bound = false;
 };
 
 /// The aggregation a pipe asks for.
@@ -110,6 +118,8 @@ struct Aggregation {
 struct Query {
   Expr root;  ///< Op::all when the query has no expression
   Aggregation aggregation;
+  /// `earliest=` / `latest=` as written (checked to parse; resolve with `parse_time_ns`).
+  std::optional<std::string> earliest, latest;
   std::string text;  ///< the query as written
 };
 
