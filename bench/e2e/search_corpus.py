@@ -51,7 +51,6 @@ def main():
     rng = random.Random(42)
     avg = sum(len(b) for b in src) / len(src) + 30
     lines = int(size / avg)
-    step = MONTH_SECONDS / max(lines, 1)
     needle_every = max(lines // max(needles, 1), 1)
     hosts = [f"host{i:04d}" for i in range(1000)]
     written = 0
@@ -71,8 +70,9 @@ def main():
     out = open_part(part)
     try:
         i = 0
-        while written < size:
-            sec = int(i * step)
+        while written + buf_bytes < size:
+            # Time follows the bytes written, so the last line is still in October.
+            sec = (written + buf_bytes) * (MONTH_SECONDS - 1) // size
             if sec != last_sec:
                 day, rem = divmod(sec, 86400)
                 stamp = f"Oct {day + 1:2d} {rem // 3600:02d}:{rem // 60 % 60:02d}:{rem % 60:02d}"
