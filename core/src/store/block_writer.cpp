@@ -13,11 +13,14 @@
 #include <cerrno>
 #include <cstring>
 
+#include "codec.hpp"
 #include "sluice/store/crc32c.hpp"
 #include "sluice/store/tokens.hpp"
 
 namespace sluice {
 namespace {
+
+using detail::zigzag;
 
 void put_varint(std::string& out, std::uint64_t v) {
   char buf[10];
@@ -28,10 +31,6 @@ void put_varint(std::string& out, std::uint64_t v) {
   }
   *p++ = static_cast<char>(v);
   out.append(buf, static_cast<std::size_t>(p - buf));
-}
-
-std::uint64_t zigzag(std::int64_t v) {
-  return (static_cast<std::uint64_t>(v) << 1) ^ static_cast<std::uint64_t>(v >> 63);
 }
 
 template <class T>
@@ -184,7 +183,7 @@ void BlockWriter::add_event(const StoredEvent& stored) {
     put_slot(slots_, f.name, e.raw);
     put_slot(slots_, f.value, e.raw);
   }
-  raw_.append(e.raw);
+  data_.append(e.raw);  // the raw stream comes first in the data, so it is built in place
   ++events_;
   ++next_sequence_;
 }
@@ -216,22 +215,21 @@ Result<void> BlockWriter::flush_block(int fd, const std::filesystem::path& out_p
   pad_to(index_, 0, 4);
   tokens_.write(index_);
 
-  // Data: times stream from the block's minimum, then rows, slots, raw.
-  std::string times;
+  // Data: the raw stream (already in data_), then times (from the block's minimum), rows and
+  // slots, then their three lengths.
+  const std::size_t times_at = data_.size();
   std::int64_t prev = min_ns_;
   for (std::int64_t t : times_) {
-    put_varint(times, zigzag(static_cast<std::int64_t>(static_cast<std::uint64_t>(t) -
+    put_varint(data_, zigzag(static_cast<std::int64_t>(static_cast<std::uint64_t>(t) -
                                                        static_cast<std::uint64_t>(prev))));
     prev = t;
   }
-  data_.clear();
-  put_varint(data_, times.size());
-  put_varint(data_, rows_.size());
-  put_varint(data_, slots_.size());
-  data_.append(times);
+  const std::size_t times_bytes = data_.size() - times_at;
   data_.append(rows_);
   data_.append(slots_);
-  data_.append(raw_);
+  put_le<std::uint32_t>(data_, static_cast<std::uint32_t>(times_bytes));
+  put_le<std::uint32_t>(data_, static_cast<std::uint32_t>(rows_.size()));
+  put_le<std::uint32_t>(data_, static_cast<std::uint32_t>(slots_.size()));
   compressed_.resize(ZSTD_compressBound(data_.size()));
   const std::size_t csize = ZSTD_compressCCtx(cctx_, compressed_.data(), compressed_.size(),
                                               data_.data(), data_.size(), level_);
@@ -270,7 +268,7 @@ Result<void> BlockWriter::flush_block(int fd, const std::filesystem::path& out_p
   tokens_.clear();
   rows_.clear();
   slots_.clear();
-  raw_.clear();
+  data_.clear();
   times_.clear();
   events_ = 0;
   prev_line_ = 0;
@@ -291,7 +289,7 @@ Result<BlockedSegment> BlockWriter::write(const std::byte* log, std::size_t log_
     tokens_.clear();
     rows_.clear();
     slots_.clear();
-    raw_.clear();
+    data_.clear();
     times_.clear();
     events_ = 0;
     prev_line_ = 0;

@@ -75,7 +75,7 @@ class BlockWriter {
   Arena arena_;
   TokenFilterBuilder tokens_;
   Dictionary hosts_, apps_, sources_;
-  std::string rows_, slots_, raw_, data_, compressed_, index_, out_, footer_;
+  std::string rows_, slots_, data_, compressed_, index_, out_, footer_;
   std::uint32_t events_ = 0;
   std::int64_t min_ns_ = 0, max_ns_ = 0;
   std::vector<std::int64_t> times_;

@@ -199,15 +199,17 @@ Result<std::span<const StoredEvent>> SegmentIndex::decode(std::size_t index,
                 std::to_string(b.data_raw_bytes));
 
   const std::string_view data(scratch.buffer_.data(), n);
-  Cursor head(data);
-  const std::uint64_t times_bytes = head.varint();
-  const std::uint64_t rows_bytes = head.varint();
-  const std::uint64_t slots_bytes = head.varint();
-  Cursor times(head.bytes(times_bytes));
-  Cursor rows(head.bytes(rows_bytes));
-  Cursor slots(head.bytes(slots_bytes));
-  if (!head.ok()) return fail("stream lengths run past the data");
-  std::string_view raw_stream(head.position(), head.left());
+  if (n < 12) return fail("data shorter than its stream lengths");
+  std::uint32_t lengths[3];
+  std::memcpy(lengths, data.data() + n - 12, 12);
+  const std::uint64_t streams = std::uint64_t{lengths[0]} + lengths[1] + lengths[2];
+  if (streams > n - 12) return fail("stream lengths run past the data");
+  const std::size_t raw_bytes = n - 12 - streams;
+  std::string_view raw_stream = data.substr(0, raw_bytes);
+  Cursor times(data.substr(raw_bytes, lengths[0]));
+  Cursor rows(data.substr(raw_bytes + lengths[0], lengths[1]));
+  Cursor slots(data.substr(raw_bytes + lengths[0] + lengths[1], lengths[2]));
+  const std::uint64_t slots_bytes = lengths[2];
 
   scratch.arena_.reset();
   scratch.events_.resize(b.events);

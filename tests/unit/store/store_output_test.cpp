@@ -10,6 +10,7 @@
 
 #include "sluice/parse/parser.hpp"
 #include "sluice/store/segment_format.hpp"
+#include "sluice/store/segment_index.hpp"
 #include "store_test_support.hpp"
 #include "tests_support.hpp"
 
@@ -49,6 +50,7 @@ TEST(StoreOutput, RoundTripsEveryField) {
     e.status = ParseStatus::parsed;
     e.flags = event_flag_invalid_utf8 | event_flag_truncated;
     e.tz_offset_minutes = -330;
+    e.template_id = 7;
     e.host = e.raw.substr(27, 4);
     e.app = e.raw.substr(32, 3);
     e.procid = e.raw.substr(36, 2);
@@ -83,6 +85,7 @@ TEST(StoreOutput, RoundTripsEveryField) {
     e.receive_time_ns = INT64_MIN;  // wrapping delta
     e.line = UINT64_MAX;
     e.listener_id = UINT32_MAX;
+    e.template_id = UINT32_MAX;
     e.format = InputFormat::raw;
     e.status = ParseStatus::parsed;
     auto fields = batch->arena().allocate_array<Field>(600);
@@ -104,7 +107,15 @@ TEST(StoreOutput, RoundTripsEveryField) {
     EXPECT_EQ((*out)->describe(), "store:" + dir.path().string());
     EXPECT_EQ((*out)->counters().events_written.value(), 4u);
     EXPECT_EQ((*out)->counters().bytes_written.value(), bytes.size());
+    // Read from the active record log while the writer is open ...
+    auto live = read_store(dir.path());
+    EXPECT_TRUE(live.report.errors.empty());
+    ASSERT_EQ(live.events.size(), expected.size());
+    for (std::size_t i = 0; i < expected.size(); ++i)
+      EXPECT_EQ(live.events[i], expected[i]) << "event " << i << " from the record log";
   }
+  // ... and from the sealed blocks after it closed.
+  EXPECT_TRUE(StoreIndex::open(dir.path())->segments().at(0)->blocked());
   auto back = read_store(dir.path());
   EXPECT_TRUE(back.report.errors.empty());
   ASSERT_EQ(back.events.size(), expected.size());

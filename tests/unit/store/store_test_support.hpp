@@ -28,6 +28,7 @@ struct OwnedEvent {
   ParseStatus status = ParseStatus::pending;
   UnparsedReason reason = UnparsedReason::none;
   std::int16_t tz = 0;
+  std::uint32_t template_id = 0;
   std::string raw, host, app, procid, msgid, message, sd, source_path;
   std::vector<std::pair<std::string, std::string>> fields;
 
@@ -45,6 +46,7 @@ struct OwnedEvent {
     o.status = e.status;
     o.reason = e.reason;
     o.tz = e.tz_offset_minutes;
+    o.template_id = e.template_id;
     o.raw = e.raw;
     o.host = e.host;
     o.app = e.app;
@@ -62,9 +64,9 @@ struct OwnedEvent {
            line == o.line && listener_id == o.listener_id && peer.family == o.peer.family &&
            peer.port == o.peer.port && peer.address == o.peer.address && facility == o.facility &&
            severity == o.severity && flags == o.flags && format == o.format && status == o.status &&
-           reason == o.reason && tz == o.tz && raw == o.raw && host == o.host && app == o.app &&
-           procid == o.procid && msgid == o.msgid && message == o.message && sd == o.sd &&
-           source_path == o.source_path && fields == o.fields;
+           reason == o.reason && tz == o.tz && template_id == o.template_id && raw == o.raw &&
+           host == o.host && app == o.app && procid == o.procid && msgid == o.msgid &&
+           message == o.message && sd == o.sd && source_path == o.source_path && fields == o.fields;
   }
 };
 

@@ -96,9 +96,10 @@
 /// A code column of width 0 means every code is 0 (a one-entry dictionary).
 ///
 /// Data: one zstd frame (CRC32C of the compressed bytes in the footer entry). Decompressed, it
-/// is four streams: the varint lengths of the times, rows and slots streams, those three streams,
-/// then the raw stream (the rest): every event's raw bytes back to back. The times stream holds
-/// per event varint zigzag(event_time_ns − the previous event's), the first against the block's
+/// is four streams and their lengths: the raw stream (every event's raw bytes back to back), the
+/// times, rows and slots streams, then three u32: the byte lengths of times, rows and slots (raw
+/// takes the rest). The times stream holds per event varint zigzag(event_time_ns − the previous
+/// event's), the first against the block's
 /// min event time. Per event, the rows stream holds:
 ///
 /// | field | encoding |

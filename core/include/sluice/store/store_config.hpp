@@ -54,10 +54,10 @@ struct StoreConfig {
   /// Delete the oldest sealed segments whose newest event time is older than this (against the
   /// wall clock). 0 = unlimited.
   std::uint64_t max_age_seconds = 0;
-  /// zstd level for sealed blocks, 1 (fastest) to 19. Level 3 (zstd's default) stores Loghub
-  /// files at a few percent less than level 1 for about a third more sealing time; see
-  /// bench/RESULTS.md, "Store".
-  int compression_level = 3;
+  /// zstd level for sealed blocks, 1 (fastest) to 19. On the Loghub corpus level 3 costs a fifth
+  /// more sealing time than level 1 and stores no less (1 MiB blocks of similar lines leave
+  /// little for the slower levels to find); see bench/RESULTS.md, "Event store".
+  int compression_level = 1;
 };
 
 }  // namespace sluice
