@@ -90,6 +90,23 @@ SegmentReader::Step SegmentReader::next(StoredEvent& out, Arena& arena) {
     ++records_;
     return Step::record;
   }
+  std::string_view payload;
+  const Step step = next_payload(payload);
+  if (step != Step::record) return step;
+  if (!decode_record(payload, out, arena, header_.version)) {
+    --records_;
+    offset_ -= framed_record_bytes(payload.size());
+    return corrupt("the payload does not follow the record layout");
+  }
+  out.sequence = header_.first_sequence + records_ - 1;
+  return Step::record;
+}
+
+SegmentReader::Step SegmentReader::next_payload(std::string_view& out) {
+  if (index_ != nullptr) {
+    error_ = path_.string() + ": a blocked segment has no record payloads";
+    return Step::corrupt;
+  }
   if (done_) return Step::end;
   if (offset_ + record_frame_bytes > size_) {
     done_ = header_.sealed;
@@ -122,9 +139,7 @@ SegmentReader::Step SegmentReader::next(StoredEvent& out, Arena& arena) {
     std::snprintf(buf, sizeof buf, "CRC32C mismatch (stored %08x, computed %08x)", stored_crc, crc);
     return corrupt(buf);
   }
-  if (!decode_record(std::string_view(payload, len), out, arena, header_.version))
-    return corrupt("the payload does not follow the record layout");
-  out.sequence = header_.first_sequence + records_;
+  out = std::string_view(payload, len);
   ++records_;
   offset_ += framed;
   return Step::record;

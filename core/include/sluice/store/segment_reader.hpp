@@ -20,6 +20,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "sluice/common/result.hpp"
@@ -56,6 +57,10 @@ class SegmentReader {
   /// Decodes the next record into `out` (fields into `arena`). Does not allocate except from
   /// `arena` and, on corruption, for the error text.
   Step next(StoredEvent& out, Arena& arena);
+  /// Record logs only: the next record's payload (CRC checked, not decoded) as a view into the
+  /// mapping, for record kinds other than events (the alert log). In a blocked segment it
+  /// returns `Step::corrupt` at once. Does not allocate except for an error text.
+  Step next_payload(std::string_view& payload);
 
   /// After `Step::corrupt`: "<file>: corrupt record at offset N: <why>".
   const std::string& error() const { return error_; }
