@@ -128,7 +128,8 @@ TEST_F(SearchCommand, BadQueryShowsColumnAndCaret) {
   EXPECT_NE(r.err.find("error at column 18: OR needs an expression on its right"),
             std::string::npos)
       << r.err;
-  EXPECT_NE(r.err.find("\n  sshd AND (failed OR\n                   ^"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("\n  sshd AND (failed OR\n                   ^"), std::string::npos)
+      << r.err;
   r = sluice({"search", "--store", store_, "/a(b/"});
   EXPECT_EQ(r.status, 2);
   EXPECT_NE(r.err.find("error at column 1: bad pattern"), std::string::npos) << r.err;
@@ -165,6 +166,58 @@ TEST_F(SearchCommand, TimelineShowsOneHostAroundATime) {
   EXPECT_EQ(f.lines, r.lines);
   auto bad = sluice({"timeline", "--store", store_, "--host", "combo"});
   EXPECT_EQ(bad.status, 2);
+}
+
+TEST(SearchAlerts, AlertsListedAndShownInTheTimeline) {
+  SLUICE_REQUIRE_DATA(ssh, "loghub/OpenSSH/OpenSSH_2k.log");
+  TempDir tmp;
+  const std::string store = (tmp.path() / "store").string();
+  auto scan =
+      sluice({"scan", "--store", store, "--rules", (source_dir() / "rules/packs/linux").string(),
+              "--output", "alerts", "--out", (tmp.path() / "alerts.jsonl").string(), ssh.string()});
+  ASSERT_EQ(scan.status, 0) << scan.err;
+  const auto written = split_lines(read_file(tmp.path() / "alerts.jsonl"));
+  ASSERT_GT(written.size(), 100u);
+  // Every alert the scan emitted is in the store, in event-time order.
+  auto all = sluice({"search", "--store", store, "--alerts", "*"});
+  ASSERT_EQ(all.status, 0) << all.err;
+  EXPECT_EQ(all.lines.size(), written.size());
+  simdjson::dom::parser parser;
+  std::string last, first;
+  std::size_t invalid_user = 0;
+  for (const auto& line : all.lines) {
+    auto doc = parser.parse(line);
+    ASSERT_FALSE(doc.error()) << line;
+    std::string_view ts, name;
+    ASSERT_FALSE(doc["@timestamp"].get(ts));
+    ASSERT_FALSE(doc["rule.name"].get(name));
+    EXPECT_GE(std::string(ts), last);
+    last = std::string(ts);
+    if (first.empty()) first = last;
+    simdjson::dom::array seqs;
+    ASSERT_FALSE(doc["sluice.event_sequences"].get(seqs));
+    EXPECT_EQ(seqs.size(), 1u);
+    if (name == "SSH Login Attempt For Invalid User") ++invalid_user;
+  }
+  ASSERT_GT(invalid_user, 0u);
+  // A query over alert fields.
+  auto some = sluice(
+      {"search", "--store", store, "--alerts", "rule.name:\"SSH Login Attempt For Invalid User\""});
+  ASSERT_EQ(some.status, 0) << some.err;
+  EXPECT_EQ(some.lines.size(), invalid_user);
+  // The timeline prints each alert right after the event it came from.
+  auto tl = sluice({"timeline", "--store", store, "--host", "LabSZ", "--around",
+                    first.substr(0, 10) + "T06:55:48Z", "--before", "3s", "--after", "2s"});
+  ASSERT_EQ(tl.status, 0) << tl.err;
+  std::size_t alerts_shown = 0;
+  for (std::size_t i = 0; i < tl.lines.size(); ++i) {
+    if (tl.lines[i].rfind("  ", 0) != 0) continue;
+    ++alerts_shown;
+    EXPECT_NE(tl.lines[i].find(" ALERT ["), std::string::npos) << tl.lines[i];
+    ASSERT_GT(i, 0u);
+  }
+  EXPECT_GT(alerts_shown, 0u);
+  EXPECT_NE(tl.lines.front().find("LabSZ"), std::string::npos);
 }
 
 }  // namespace

@@ -8,10 +8,12 @@
 #include <cstdio>
 #include <cstring>
 #include <string>
+#include <unordered_map>
 
 #include "commands.hpp"
 #include "search_output.hpp"
 #include "sluice/output/json_lines.hpp"
+#include "sluice/search/alerts.hpp"
 
 namespace sluice::cli {
 namespace {
@@ -32,6 +34,9 @@ constexpr const char* search_usage =
     "  --format F        json (default: ECS JSON lines) or text (TIME RAW)\n"
     "  --progress        progress on stderr (default when stderr is a terminal)\n"
     "  --no-progress     never show progress\n"
+    "  --alerts          list the stored alerts that match QUERY instead of events (an alert is\n"
+    "                    searched as its title, rule id, level and ATT&CK ids, with the fields\n"
+    "                    rule.id, rule.name, rule.level, threat.technique.id and those matched)\n"
     "  --stats           counters as one JSON object, the last line on stderr\n"
     "\n"
     "exit status: 0 ok, 1 the store or some of its segments could not be read (the rest was\n"
@@ -84,6 +89,53 @@ class Out {
  private:
   std::string buf_;
 };
+
+/// An alert as a JSON line (ECS names as in the alert output) or as one text line for people.
+void append_alert(std::string& b, const search::AlertRecord& a, SearchFormat format,
+                  std::string_view indent) {
+  if (format == SearchFormat::json) {
+    b += "{\"@timestamp\":\"";
+    append_rfc3339(b, a.time_ns);
+    b += "\",\"event.kind\":\"alert\",\"rule.id\":";
+    append_json_string(b, a.rule_id);
+    b += ",\"rule.name\":";
+    append_json_string(b, a.title);
+    b += ",\"rule.level\":";
+    append_json_string(b, a.level);
+    b += ",\"threat.technique.id\":[";
+    for (std::size_t i = 0; i < a.techniques.size(); ++i) {
+      if (i != 0) b += ',';
+      append_json_string(b, a.techniques[i]);
+    }
+    b += "],\"sluice.matched\":[";
+    for (std::size_t i = 0; i < a.matched.size(); ++i) {
+      if (i != 0) b += ',';
+      b += "{\"field\":";
+      append_json_string(b, a.matched[i].first);
+      b += ",\"value\":";
+      append_json_string(b, a.matched[i].second);
+      b += '}';
+    }
+    b += "],\"sluice.event_sequences\":[";
+    for (std::size_t i = 0; i < a.event_sequences.size(); ++i) {
+      if (i != 0) b += ',';
+      b += std::to_string(a.event_sequences[i]);
+    }
+    b += "]}\n";
+    return;
+  }
+  b += indent;
+  append_rfc3339(b, a.time_ns);
+  b += " ALERT [" + a.level + "] " + a.title + " (" + a.rule_id + ")";
+  for (const auto& t : a.techniques)
+    b += " " + t;
+  for (const auto& [k, v] : a.matched)
+    b += " " + k + "=" + v;
+  b += " events:";
+  for (std::size_t i = 0; i < a.event_sequences.size(); ++i)
+    b += (i == 0 ? " #" : ", #") + std::to_string(a.event_sequences[i]);
+  b += '\n';
+}
 
 void write_aggregate(const search::AggregateResult& r, const search::Query& q, SearchFormat format,
                      Out& out) {
@@ -153,6 +205,42 @@ int execute_search(const SearchRun& run) {
   }
   Out out;
   search::SearchStats stats;
+  if (run.alerts) {
+    auto r = search::read_alerts(run.store, compiled.get(), options.from_ns, options.to_ns);
+    if (!r) {
+      std::fprintf(stderr, "sluice %s: %s\n", cmd, r.error().message.c_str());
+      return 1;
+    }
+    std::uint64_t shown = 0;
+    for (const auto& a : r->alerts) {
+      if (options.limit != 0 && shown == options.limit) break;
+      append_alert(out.buf(), a, run.format, "");
+      ++shown;
+      out.maybe_flush();
+    }
+    out.flush();
+    for (const auto& e : r->errors)
+      std::fprintf(stderr, "sluice %s: skipped the rest of an alert segment: %s\n", cmd,
+                   e.message.c_str());
+    return r->errors.empty() ? 0 : 1;
+  }
+  // Alerts shown inline (timeline): those whose event time is in the range, by event sequence.
+  std::unordered_multimap<std::uint64_t, const search::AlertRecord*> alerts_by_event;
+  search::AlertResult alerts;
+  if (run.inline_alerts) {
+    auto r = search::read_alerts(run.store, nullptr, options.from_ns, options.to_ns);
+    if (!r) {
+      std::fprintf(stderr, "sluice %s: %s\n", cmd, r.error().message.c_str());
+      return 1;
+    }
+    alerts = std::move(*r);
+    for (const auto& a : alerts.alerts)
+      for (auto seq : a.event_sequences)
+        alerts_by_event.emplace(seq, &a);
+    for (const auto& e : alerts.errors)
+      std::fprintf(stderr, "sluice %s: skipped the rest of an alert segment: %s\n", cmd,
+                   e.message.c_str());
+  }
   if (parsed.query->aggregation.kind != search::Aggregation::Kind::none) {
     auto r = search::aggregate(run.store, *compiled, options);
     if (progress_shown) std::fputc('\n', stderr);
@@ -175,6 +263,9 @@ int execute_search(const SearchRun& run) {
     auto r = search::search_events(run.store, *compiled, options, render,
                                    [&](const search::SearchHit& hit) {
                                      out.buf() += hit.text;
+                                     auto [lo, hi] = alerts_by_event.equal_range(hit.sequence);
+                                     for (auto it = lo; it != hi; ++it)
+                                       append_alert(out.buf(), *it->second, format, "  ");
                                      out.maybe_flush();
                                      return true;
                                    });
@@ -189,7 +280,7 @@ int execute_search(const SearchRun& run) {
   for (const auto& e : stats.errors)
     std::fprintf(stderr, "sluice %s: skipped the rest of a segment: %s\n", cmd, e.message.c_str());
   if (run.stats) print_stats(stats);
-  return stats.errors.empty() ? 0 : 1;
+  return stats.errors.empty() && alerts.errors.empty() ? 0 : 1;
 }
 
 int search_command(int argc, char** argv) {
@@ -253,6 +344,8 @@ int search_command(int argc, char** argv) {
       run.progress = false;
     } else if (a == "--stats") {
       run.stats = true;
+    } else if (a == "--alerts") {
+      run.alerts = true;
     } else if (a.size() > 2 && a.substr(0, 2) == "--") {
       std::fprintf(stderr, "sluice search: unknown option '%s'\n%s", argv[i], search_usage);
       return 2;

@@ -21,6 +21,10 @@ struct SearchRun {
   bool progress = false;           ///< progress lines on stderr
   bool stats = false;              ///< one JSON object with the search counters, last on stderr
   std::string command = "search";  ///< for messages: "sluice <command>: ..."
+  /// List the stored alerts that match the query instead of events (`sluice search --alerts`).
+  bool alerts = false;
+  /// Print each event's stored alerts right after it (`sluice timeline`).
+  bool inline_alerts = false;
 };
 
 /// Parses, compiles and runs `run.query`, writing results to stdout. Returns the exit status:
@@ -28,7 +32,7 @@ struct SearchRun {
 /// 2 bad query (the error with a caret on stderr).
 int execute_search(const SearchRun& run);
 
-/// The text form of one event: "TIME HOST APP: raw" (time in RFC 3339 UTC).
+/// The text form of one event: "TIME RAW" (time in RFC 3339 UTC).
 void append_event_text(std::string& out, const StoredEvent& event);
 
 /// Current wall-clock time in ns since the epoch.

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /// `sluice timeline --store DIR --host H --around T`: what one entity (a host, or any field value)
 /// did around a moment, in time order, as text for people. It is a search for `FIELD:"VALUE"` in
-/// [T - before, T + after).
+/// [T - before, T + after), with the alerts stored for those events printed after each one.
 #include <unistd.h>
 
 #include <cstdio>
@@ -18,7 +18,8 @@ namespace {
 constexpr const char* timeline_usage =
     "usage: sluice timeline --store DIR (--host H | --field F=V) --around T [options]\n"
     "\n"
-    "Events of one host (or of any field value) around a time, oldest first.\n"
+    "Events of one host (or of any field value) around a time, oldest first, each followed by\n"
+    "the alerts stored for it.\n"
     "\n"
     "options:\n"
     "  --store DIR     the event store folder (required)\n"
@@ -50,6 +51,7 @@ int timeline_command(int argc, char** argv) {
   run.command = "timeline";
   run.format = SearchFormat::text;
   run.progress = false;
+  run.inline_alerts = true;
   const std::int64_t now = now_ns();
   std::string field, value;
   std::optional<std::int64_t> around;
