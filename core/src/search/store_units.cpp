@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "store_units.hpp"
 
+#include <tbb/parallel_for.h>
+
 #include "sluice/store/token_filter.hpp"
 
 namespace sluice::search::detail {
@@ -9,12 +11,28 @@ Result<StoreUnits> StoreUnits::open(const std::filesystem::path& dir) {
   std::error_code ec;
   if (!std::filesystem::is_directory(dir, ec))
     return Error{"store: " + dir.string() + " is not a folder"};
-  auto index = StoreIndex::open(dir);
-  if (!index) return index.error();
+  auto listing = StoreReader::open(dir);
+  if (!listing) return listing.error();
+  const auto& files = listing->segments();
   StoreUnits s;
-  s.index_ = std::move(*index);
-  s.open_errors_ = s.index_.errors();
-  for (const auto& seg : s.index_.segments()) {
+  s.segment_count_ = files.size();
+  std::vector<std::shared_ptr<const SegmentIndex>> opened(files.size());
+  std::vector<std::optional<SegmentError>> failed(files.size());
+  tbb::parallel_for(std::size_t{0}, files.size(), [&](std::size_t i) {
+    auto seg = SegmentIndex::open(files[i]);
+    if (seg) {
+      opened[i] = std::shared_ptr<const SegmentIndex>(std::move(*seg));
+      return;
+    }
+    std::error_code ec;
+    if (!std::filesystem::exists(files[i], ec)) return;  // deleted by retention since listed
+    failed[i] = SegmentError{files[i], 0, seg.error().message};
+  });
+  for (std::size_t i = 0; i < files.size(); ++i) {
+    if (opened[i]) s.segments_.push_back(std::move(opened[i]));
+    if (failed[i]) s.open_errors_.push_back(std::move(*failed[i]));
+  }
+  for (const auto& seg : s.segments_) {
     if (!seg->blocked()) {
       Unit u;
       u.segment = seg.get();
