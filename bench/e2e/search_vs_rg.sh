@@ -14,11 +14,13 @@
 #   hosts   `| count by host`              events/s (vs the line count; rg has no peer)
 #
 # usage: bench/e2e/search_vs_rg.sh [SIZE_GB (default 10)] [RUNS (default 3)]
-# env:   SLUICE_BENCH_DIR (default /tmp/sluice-search-bench), SLUICE_BIN, SLUICE_TEST_DATA
+# env:   SLUICE_BENCH_DIR (default /tmp/sluice-search-bench), SLUICE_BIN, SLUICE_TEST_DATA,
+#        QUERIES (default "needle word regex hosts": which figures to take)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 size_gb=${1:-10}
 runs=${2:-3}
+queries=" ${QUERIES:-needle word regex hosts} "
 data=${SLUICE_TEST_DATA:-../shared/data}
 dir=${SLUICE_BENCH_DIR:-/tmp/sluice-search-bench}
 sluice=${SLUICE_BIN:-build/tools/sluice}
@@ -103,9 +105,11 @@ compare() {
 }
 
 echo "runs per figure: $runs (median [min-max])"
-compare needle 'zk_incident | count' rg -c -i -w -F zk_incident "$corpus"
-compare word 'error | count' rg -c -i -w -F error "$corpus"
-compare regex '/fail(ed|ure)/ | count' rg -c 'fail(ed|ure)' "$corpus"
+wanted() { [[ "$queries" == *" $1 "* ]]; }
+if wanted needle; then compare needle 'zk_incident | count' rg -c -i -w -F zk_incident "$corpus"; fi
+if wanted word; then compare word 'error | count' rg -c -i -w -F error "$corpus"; fi
+if wanted regex; then compare regex '/fail(ed|ure)/ | count' rg -c 'fail(ed|ure)' "$corpus"; fi
+if ! wanted hosts; then exit 0; fi
 
 ht=$(time_runs hosts "$sluice" search --store "$store" --no-progress '| count by host')
 total=$(sed -E 's/.*"count":([0-9]+).*/\1/' "$dir/out.hosts" | awk '{ s += $1 } END { print s }')
