@@ -59,17 +59,18 @@ void append_event_text(std::string& out, const StoredEvent& event) {
 namespace {
 
 void print_stats(const search::SearchStats& s) {
-  std::fprintf(stderr,
-               "{\"segments\":%llu,\"units\":%llu,\"units_pruned_time\":%llu,"
-               "\"units_pruned_index\":%llu,\"units_fast\":%llu,\"events_scanned\":%llu,"
-               "\"events_matched\":%llu,\"segment_errors\":%zu}\n",
-               static_cast<unsigned long long>(s.segments),
-               static_cast<unsigned long long>(s.units),
-               static_cast<unsigned long long>(s.units_pruned_time),
-               static_cast<unsigned long long>(s.units_pruned_index),
-               static_cast<unsigned long long>(s.units_fast),
-               static_cast<unsigned long long>(s.events_scanned),
-               static_cast<unsigned long long>(s.events_matched), s.errors.size());
+  std::fprintf(
+      stderr,
+      "{\"segments\":%llu,\"segments_skipped\":%llu,\"units\":%llu,\"units_pruned_time\":%llu,"
+      "\"units_pruned_index\":%llu,\"units_fast\":%llu,\"events_scanned\":%llu,"
+      "\"events_matched\":%llu,\"segment_errors\":%zu}\n",
+      static_cast<unsigned long long>(s.segments),
+      static_cast<unsigned long long>(s.segments_skipped), static_cast<unsigned long long>(s.units),
+      static_cast<unsigned long long>(s.units_pruned_time),
+      static_cast<unsigned long long>(s.units_pruned_index),
+      static_cast<unsigned long long>(s.units_fast),
+      static_cast<unsigned long long>(s.events_scanned),
+      static_cast<unsigned long long>(s.events_matched), s.errors.size());
 }
 
 /// Buffered stdout: one write per few hundred KiB.

@@ -88,11 +88,12 @@ void add_value(CountMap& m, std::string_view v, std::uint64_t n) {
 Result<SearchStats> search_events(const std::filesystem::path& dir, const CompiledQuery& query,
                                   const SearchOptions& options, const RenderFn& render,
                                   const EmitFn& emit) {
-  auto store = detail::StoreUnits::open(dir);
+  auto store = detail::StoreUnits::open(dir, options.from_ns, options.to_ns);
   if (!store) return store.error();
   SearchStats stats;
   stats.segments = store->segment_count();
   stats.units = store->units().size();
+  stats.segments_skipped = store->segments_skipped();
   stats.errors = store->open_errors();
   const auto units = surviving_units(*store, query, options, stats);
 
@@ -171,7 +172,7 @@ Result<SearchStats> search_events(const std::filesystem::path& dir, const Compil
 
 Result<AggregateResult> aggregate(const std::filesystem::path& dir, const CompiledQuery& query,
                                   const SearchOptions& options) {
-  auto store = detail::StoreUnits::open(dir);
+  auto store = detail::StoreUnits::open(dir, options.from_ns, options.to_ns);
   if (!store) return store.error();
   AggregateResult result;
   const Aggregation& agg = query.query().aggregation;
@@ -179,6 +180,7 @@ Result<AggregateResult> aggregate(const std::filesystem::path& dir, const Compil
   SearchStats& stats = result.stats;
   stats.segments = store->segment_count();
   stats.units = store->units().size();
+  stats.segments_skipped = store->segments_skipped();
   stats.errors = store->open_errors();
   const auto units = surviving_units(*store, query, options, stats);
 

@@ -1,13 +1,34 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "store_units.hpp"
 
+#include <fcntl.h>
 #include <tbb/parallel_for.h>
+#include <unistd.h>
+
+#include <atomic>
 
 #include "sluice/store/token_filter.hpp"
 
 namespace sluice::search::detail {
 
-Result<StoreUnits> StoreUnits::open(const std::filesystem::path& dir) {
+namespace {
+
+/// The header of a segment file, read with one pread (no mapping); nullopt when unreadable (the
+/// full open then reports why).
+std::optional<SegmentHeader> read_header(const std::filesystem::path& file) {
+  const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return std::nullopt;
+  std::byte buf[segment_header_bytes];
+  const auto n = ::pread(fd, buf, sizeof buf, 0);
+  ::close(fd);
+  if (n != static_cast<ssize_t>(sizeof buf)) return std::nullopt;
+  return decode_segment_header(buf);
+}
+
+}  // namespace
+
+Result<StoreUnits> StoreUnits::open(const std::filesystem::path& dir, std::int64_t from_ns,
+                                    std::int64_t to_ns) {
   std::error_code ec;
   if (!std::filesystem::is_directory(dir, ec))
     return Error{"store: " + dir.string() + " is not a folder"};
@@ -18,7 +39,20 @@ Result<StoreUnits> StoreUnits::open(const std::filesystem::path& dir) {
   s.segment_count_ = files.size();
   std::vector<std::shared_ptr<const SegmentIndex>> opened(files.size());
   std::vector<std::optional<SegmentError>> failed(files.size());
+  std::atomic<std::size_t> skipped{0};
+  const bool bounded = from_ns != std::numeric_limits<std::int64_t>::min() ||
+                       to_ns != std::numeric_limits<std::int64_t>::max();
   tbb::parallel_for(std::size_t{0}, files.size(), [&](std::size_t i) {
+    if (bounded) {
+      // A sealed segment's header holds its event time range: skip it unopened when it lies
+      // outside the query's (timelines look at minutes of a store that holds months).
+      auto h = read_header(files[i]);
+      if (h && h->sealed && h->record_count > 0 &&
+          (h->newest_event_ns < from_ns || h->oldest_event_ns >= to_ns)) {
+        skipped.fetch_add(1, std::memory_order_relaxed);
+        return;
+      }
+    }
     auto seg = SegmentIndex::open(files[i]);
     if (seg) {
       opened[i] = std::shared_ptr<const SegmentIndex>(std::move(*seg));
@@ -28,6 +62,7 @@ Result<StoreUnits> StoreUnits::open(const std::filesystem::path& dir) {
     if (!std::filesystem::exists(files[i], ec)) return;  // deleted by retention since listed
     failed[i] = SegmentError{files[i], 0, seg.error().message};
   });
+  s.segments_skipped_ = skipped.load();
   for (std::size_t i = 0; i < files.size(); ++i) {
     if (opened[i]) s.segments_.push_back(std::move(opened[i]));
     if (failed[i]) s.open_errors_.push_back(std::move(*failed[i]));

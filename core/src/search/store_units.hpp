@@ -47,10 +47,16 @@ class StoreUnits {
   /// index area, which is most of the cost of a query that the index answers. A segment that
   /// cannot be opened goes to `open_errors` (as `StoreIndex::open` does). Errors: the folder
   /// cannot be listed.
-  static Result<StoreUnits> open(const std::filesystem::path& dir);
+  /// Sealed segments whose header puts all their events outside [from_ns, to_ns) are not opened
+  /// at all (counted in `segments_skipped`).
+  static Result<StoreUnits> open(const std::filesystem::path& dir,
+                                 std::int64_t from_ns = std::numeric_limits<std::int64_t>::min(),
+                                 std::int64_t to_ns = std::numeric_limits<std::int64_t>::max());
 
   const std::vector<Unit>& units() const { return units_; }
   std::size_t segment_count() const { return segment_count_; }
+  /// Segments left unopened because of the time range.
+  std::size_t segments_skipped() const { return segments_skipped_; }
   /// Segments that could not be opened and blocks whose index area is corrupt.
   const std::vector<SegmentError>& open_errors() const { return open_errors_; }
 
@@ -145,6 +151,7 @@ class StoreUnits {
 
   std::vector<std::shared_ptr<const SegmentIndex>> segments_;
   std::size_t segment_count_ = 0;
+  std::size_t segments_skipped_ = 0;
   std::vector<Unit> units_;
   std::vector<SegmentError> open_errors_;
 };

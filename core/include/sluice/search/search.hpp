@@ -46,7 +46,9 @@ struct SearchOptions {
 /// What a search read and skipped.
 struct SearchStats {
   std::uint64_t segments = 0;
-  std::uint64_t units = 0;               ///< blocks and tails in the store
+  /// Sealed segments not opened: their header's time range is outside the query's.
+  std::uint64_t segments_skipped = 0;
+  std::uint64_t units = 0;               ///< blocks and record logs in the opened segments
   std::uint64_t units_pruned_time = 0;   ///< skipped by the time range
   std::uint64_t units_pruned_index = 0;  ///< skipped by token filters or dictionaries
   std::uint64_t units_fast = 0;          ///< answered from block metadata without decoding
