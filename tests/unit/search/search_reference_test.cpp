@@ -463,6 +463,7 @@ TEST_F(SearchReference, TimeRangesAndLimit) {
   EXPECT_EQ(engine(*c, o, &stats), reference(c->query(), from, to));
   EXPECT_GT(stats.units_pruned_time + stats.segments_skipped, 0u)
       << "nothing outside a narrow range was skipped";
+  EXPECT_GT(stats.segments_skipped, 0u) << "every segment was opened for a narrow range";
   SearchOptions limited;
   limited.limit = 25;
   auto first = engine(*c, limited);
