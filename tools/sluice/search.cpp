@@ -127,11 +127,23 @@ void append_alert(std::string& b, const search::AlertRecord& a, SearchFormat for
   }
   b += indent;
   append_rfc3339(b, a.time_ns);
-  b += " ALERT [" + a.level + "] " + a.title + " (" + a.rule_id + ")";
-  for (const auto& t : a.techniques)
-    b += " " + t;
-  for (const auto& [k, v] : a.matched)
-    b += " " + k + "=" + v;
+  b += " ALERT [";
+  b += a.level;
+  b += "] ";
+  b += a.title;
+  b += " (";
+  b += a.rule_id;
+  b += ')';
+  for (const auto& t : a.techniques) {
+    b += ' ';
+    b += t;
+  }
+  for (const auto& [k, v] : a.matched) {
+    b += ' ';
+    b += k;
+    b += '=';
+    b += v;
+  }
   b += " events:";
   for (std::size_t i = 0; i < a.event_sequences.size(); ++i)
     b += (i == 0 ? " #" : ", #") + std::to_string(a.event_sequences[i]);

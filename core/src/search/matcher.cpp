@@ -394,7 +394,9 @@ std::unique_ptr<Matcher> CompiledQuery::make_matcher() const {
 Matcher::Matcher(const CompiledQuery& query)
     : query_(query), scratch_(std::make_unique<Scratch>()) {
   const CompiledState& st = *query.state_;
-  SLUICE_ASSERT(st.prototype.clone_into(scratch_->hs), "Hyperscan cannot clone scratch space");
+  // Cloning only allocates; failing here means the process is out of memory.
+  const bool cloned = st.prototype.clone_into(scratch_->hs);
+  SLUICE_ASSERT(cloned, "Hyperscan cannot clone scratch space (out of memory)");
   scratch_->hits.assign(st.raw_patterns, 0);
 }
 
