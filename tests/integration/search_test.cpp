@@ -60,6 +60,14 @@ TEST_F(SearchCommand, CountEqualsGrep) {
   ASSERT_EQ(r.lines.size(), 1u);
   const auto want = grep_count("Failed password", ssh_) + grep_count("Failed password", linux_);
   EXPECT_EQ(r.lines[0], "{\"count\":" + std::to_string(want) + "}");
+  // --progress reports on stderr only; stdout is unchanged.
+  auto p = sluice({"search", "--store", store_, "--progress", "\"Failed password\" | count"});
+  ASSERT_EQ(p.status, 0) << p.err;
+  EXPECT_EQ(p.lines, r.lines);
+  EXPECT_NE(p.err.find(" units, "), std::string::npos) << p.err;
+  EXPECT_NE(p.err.find(std::to_string(want) + " matched"), std::string::npos) << p.err;
+  // Without a terminal and without --progress, stderr stays empty.
+  EXPECT_EQ(r.err, "");
 }
 
 TEST_F(SearchCommand, EventsAreJsonInTimeOrderAndLimited) {
