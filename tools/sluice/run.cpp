@@ -184,7 +184,12 @@ int run_command(int argc, char** argv) {
                summary_line(stats, PipelineStats{}, stats.seconds).c_str());
   for (const auto& d : pipeline.output_descriptions())
     std::fprintf(stderr, "sluice run: wrote %s\n", d.c_str());
-  if (store != nullptr) std::fprintf(stderr, "sluice run: store: %s\n", store->summary().c_str());
+  if (store != nullptr) {
+    // Seal now (the pipeline has stopped), so the summary shows the sealed, compressed size.
+    if (auto closed = store->close(); !closed)
+      std::fprintf(stderr, "sluice run: store: %s\n", closed.error().message.c_str());
+    std::fprintf(stderr, "sluice run: store: %s\n", store->summary().c_str());
+  }
   std::fprintf(stderr, "%s\n", stats.to_json().c_str());
   return 0;
 }

@@ -207,7 +207,12 @@ int scan_command(int argc, char** argv) {
     }
   }
   pipeline.wait();
-  if (store != nullptr) std::fprintf(stderr, "sluice scan: store: %s\n", store->summary().c_str());
+  if (store != nullptr) {
+    // Seal now (the pipeline has stopped), so the summary shows the sealed, compressed size.
+    if (auto closed = store->close(); !closed)
+      std::fprintf(stderr, "sluice scan: store: %s\n", closed.error().message.c_str());
+    std::fprintf(stderr, "sluice scan: store: %s\n", store->summary().c_str());
+  }
   if (stats_wanted) std::fprintf(stderr, "%s\n", pipeline.stats().to_json().c_str());
   return 0;
 }

@@ -108,6 +108,7 @@ BlockWriter::BlockWriter(int compression_level)
     : level_(compression_level), cctx_(ZSTD_createCCtx()) {}
 
 BlockWriter::~BlockWriter() {
+  abort();
   ZSTD_freeCCtx(cctx_);
 }
 
@@ -154,8 +155,7 @@ void BlockWriter::add_event(const StoredEvent& stored) {
   for (const auto& f : e.fields)
     add_value_tokens(f.value, e.raw);
 
-  put_varint(rows_, zigzag(static_cast<std::int64_t>(static_cast<std::uint64_t>(e.receive_time_ns) -
-                                                     static_cast<std::uint64_t>(e.event_time_ns))));
+  receive_times_.push_back(e.receive_time_ns);
   put_varint(rows_, zigzag(static_cast<std::int64_t>(e.line - prev_line_)));
   prev_line_ = e.line;
   put_varint(rows_, e.listener_id);
@@ -218,11 +218,16 @@ Result<void> BlockWriter::flush_block(int fd, const std::filesystem::path& out_p
   // Data: the raw stream (already in data_), then times (from the block's minimum), rows and
   // slots, then their three lengths.
   const std::size_t times_at = data_.size();
-  std::int64_t prev = min_ns_;
-  for (std::int64_t t : times_) {
-    put_varint(data_, zigzag(static_cast<std::int64_t>(static_cast<std::uint64_t>(t) -
-                                                       static_cast<std::uint64_t>(prev))));
-    prev = t;
+  // Event times, then receive times, each as deltas from the one before (the first from the
+  // block's min event time): receive times of one read or datagram burst are equal or close, so
+  // their deltas are small where `receive - event` would carry the event time's noise.
+  for (const auto* column : {&times_, &receive_times_}) {
+    std::int64_t prev = min_ns_;
+    for (std::int64_t t : *column) {
+      put_varint(data_, zigzag(static_cast<std::int64_t>(static_cast<std::uint64_t>(t) -
+                                                         static_cast<std::uint64_t>(prev))));
+      prev = t;
+    }
   }
   const std::size_t times_bytes = data_.size() - times_at;
   data_.append(rows_);
@@ -262,6 +267,11 @@ Result<void> BlockWriter::flush_block(int fd, const std::filesystem::path& out_p
   put_le<std::uint32_t>(footer_, 0);
   ++blocks_;
 
+  reset_block();
+  return {};
+}
+
+void BlockWriter::reset_block() {
   hosts_.clear();
   apps_.clear();
   sources_.clear();
@@ -270,77 +280,82 @@ Result<void> BlockWriter::flush_block(int fd, const std::filesystem::path& out_p
   slots_.clear();
   data_.clear();
   times_.clear();
+  receive_times_.clear();
   events_ = 0;
   prev_line_ = 0;
-  return {};
+  block_raw_ = 0;
 }
 
-Result<BlockedSegment> BlockWriter::write(const std::byte* log, std::size_t log_bytes,
-                                          const SegmentHeader& header,
-                                          const std::filesystem::path& out_path, bool sync) {
-  const int fd = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return Error::from_errno("store: cannot create " + out_path.string());
-  auto fail = [&](Error e) -> Result<BlockedSegment> {
-    ::close(fd);
-    ::unlink(out_path.c_str());
-    hosts_.clear();
-    apps_.clear();
-    sources_.clear();
-    tokens_.clear();
-    rows_.clear();
-    slots_.clear();
-    data_.clear();
-    times_.clear();
-    events_ = 0;
-    prev_line_ = 0;
-    return e;
-  };
-  BlockedSegment result;
+void BlockWriter::abort() {
+  if (fd_ < 0) return;
+  ::close(fd_);
+  ::unlink(out_path_.c_str());
+  fd_ = -1;
+  reset_block();
+}
+
+Result<void> BlockWriter::begin(const SegmentHeader& header,
+                                const std::filesystem::path& out_path) {
+  abort();
+  fd_ = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd_ < 0) return Error::from_errno("store: cannot create " + out_path.string());
+  out_path_ = out_path;
+  header_ = header;
+  result_ = BlockedSegment{};
   blocks_ = 0;
   footer_.clear();
   next_sequence_ = header.first_sequence;
+  reset_block();
   // The header is written last (it carries the totals); reserve its bytes now.
   const std::string zeros(segment_header_bytes, '\0');
-  if (auto r = write_all(fd, zeros, out_path); !r) return fail(r.error());
+  if (auto r = write_all(fd_, zeros, out_path_); !r) {
+    abort();
+    return r;
+  }
   file_offset_ = segment_header_bytes;
+  return {};
+}
 
-  std::size_t off = segment_header_bytes;
+Result<void> BlockWriter::add(const std::byte* records, std::size_t bytes) {
+  if (fd_ < 0) return Error{"store: no blocked segment is being written"};
+  std::size_t off = 0;
   StoredEvent ev;
-  std::size_t block_raw = 0;
-  while (off + record_frame_bytes <= log_bytes) {
+  while (off + record_frame_bytes <= bytes) {
     std::uint32_t len;
-    std::memcpy(&len, log + off, 4);
-    if (len == 0) break;
+    std::memcpy(&len, records + off, 4);
+    if (len == 0) break;  // a log's end mark
     const std::size_t framed = framed_record_bytes(len);
-    if (len > max_record_payload_bytes || framed > log_bytes - off)
-      return fail(Error{"store: record at offset " + std::to_string(off) + " of the log for " +
-                        out_path.string() + " runs past its end"});
-    const std::string_view payload(reinterpret_cast<const char*>(log + off + record_frame_bytes),
-                                   len);
-    if (!decode_record(payload, ev, arena_, header.version))
-      return fail(Error{"store: record at offset " + std::to_string(off) + " of the log for " +
-                        out_path.string() + " does not decode"});
-    if (events_ > 0 && block_raw + ev.event.raw.size() > block_max_raw_bytes) {
-      if (auto r = flush_block(fd, out_path); !r) return fail(r.error());
-      block_raw = 0;
-    }
+    if (len > max_record_payload_bytes || framed > bytes - off)
+      return Error{"store: a record for " + out_path_.string() + " runs past its bytes"};
+    const std::string_view payload(
+        reinterpret_cast<const char*>(records + off + record_frame_bytes), len);
+    if (!decode_record(payload, ev, arena_, header_.version))
+      return Error{"store: a record for " + out_path_.string() + " does not decode"};
+    if (events_ > 0 && block_raw_ + ev.event.raw.size() > block_max_raw_bytes)
+      if (auto r = flush_block(fd_, out_path_); !r) return r;
     add_event(ev);
     arena_.reset();  // the streams hold copies; dictionaries view the log, not the arena
-    block_raw += ev.event.raw.size();
-    result.raw_bytes += ev.event.raw.size();
-    if (result.records == 0 || ev.event.event_time_ns < result.oldest_event_ns)
-      result.oldest_event_ns = ev.event.event_time_ns;
-    if (result.records == 0 || ev.event.event_time_ns > result.newest_event_ns)
-      result.newest_event_ns = ev.event.event_time_ns;
-    ++result.records;
+    block_raw_ += ev.event.raw.size();
+    result_.raw_bytes += ev.event.raw.size();
+    if (result_.records == 0 || ev.event.event_time_ns < result_.oldest_event_ns)
+      result_.oldest_event_ns = ev.event.event_time_ns;
+    if (result_.records == 0 || ev.event.event_time_ns > result_.newest_event_ns)
+      result_.newest_event_ns = ev.event.event_time_ns;
+    ++result_.records;
     off += framed;
-    if (events_ == block_max_events) {
-      if (auto r = flush_block(fd, out_path); !r) return fail(r.error());
-      block_raw = 0;
-    }
+    if (events_ == block_max_events)
+      if (auto r = flush_block(fd_, out_path_); !r) return r;
   }
-  if (auto r = flush_block(fd, out_path); !r) return fail(r.error());
+  return {};
+}
 
+Result<BlockedSegment> BlockWriter::finish(bool sync) {
+  if (fd_ < 0) return Error{"store: no blocked segment is being written"};
+  auto fail = [&](Error e) -> Result<BlockedSegment> {
+    abort();
+    return e;
+  };
+  if (auto r = flush_block(fd_, out_path_); !r) return fail(r.error());
   const std::uint64_t footer_offset = file_offset_;
   std::string tail = footer_;
   tail.append(blocks_trailer_magic, sizeof blocks_trailer_magic);
@@ -348,30 +363,44 @@ Result<BlockedSegment> BlockWriter::write(const std::byte* log, std::size_t log_
   put_le<std::uint32_t>(tail, static_cast<std::uint32_t>(blocks_));
   put_le<std::uint32_t>(tail, crc32c(footer_.data(), footer_.size()));
   put_le<std::uint64_t>(tail, 0);
-  if (auto r = write_all(fd, tail, out_path); !r) return fail(r.error());
+  if (auto r = write_all(fd_, tail, out_path_); !r) return fail(r.error());
   file_offset_ += tail.size();
 
-  SegmentHeader sealed = header;
+  SegmentHeader sealed = header_;
   sealed.version = segment_format_version;
   sealed.blocked = true;
   sealed.sealed = true;
-  sealed.record_count = result.records;
-  sealed.oldest_event_ns = result.oldest_event_ns;
-  sealed.newest_event_ns = result.newest_event_ns;
+  sealed.record_count = result_.records;
+  sealed.oldest_event_ns = result_.oldest_event_ns;
+  sealed.newest_event_ns = result_.newest_event_ns;
   std::byte hbytes[segment_header_bytes];
   encode_segment_header(sealed, hbytes);
-  if (::pwrite(fd, hbytes, sizeof hbytes, 0) != static_cast<ssize_t>(sizeof hbytes))
-    return fail(Error::from_errno("store: cannot write " + out_path.string()));
-  if (sync && ::fdatasync(fd) != 0)
-    return fail(Error::from_errno("store: cannot sync " + out_path.string()));
+  if (::pwrite(fd_, hbytes, sizeof hbytes, 0) != static_cast<ssize_t>(sizeof hbytes))
+    return fail(Error::from_errno("store: cannot write " + out_path_.string()));
+  if (sync && ::fdatasync(fd_) != 0)
+    return fail(Error::from_errno("store: cannot sync " + out_path_.string()));
+  const int fd = fd_;
+  fd_ = -1;
   if (::close(fd) != 0) {
-    auto e = Error::from_errno("store: cannot close " + out_path.string());
-    ::unlink(out_path.c_str());
+    auto e = Error::from_errno("store: cannot close " + out_path_.string());
+    ::unlink(out_path_.c_str());
     return e;
   }
-  result.blocks = blocks_;
-  result.file_bytes = file_offset_;
-  return result;
+  result_.blocks = blocks_;
+  result_.file_bytes = file_offset_;
+  return result_;
+}
+
+Result<BlockedSegment> BlockWriter::write(const std::byte* log, std::size_t log_bytes,
+                                          const SegmentHeader& header,
+                                          const std::filesystem::path& out_path, bool sync) {
+  if (auto r = begin(header, out_path); !r) return r.error();
+  if (log_bytes > segment_header_bytes)
+    if (auto r = add(log + segment_header_bytes, log_bytes - segment_header_bytes); !r) {
+      abort();
+      return r.error();
+    }
+  return finish(sync);
 }
 
 }  // namespace sluice

@@ -53,6 +53,20 @@ class BlockWriter {
                                const SegmentHeader& header, const std::filesystem::path& out_path,
                                bool sync);
 
+  /// Incremental conversion, so the writer seals a segment as it fills instead of all at once:
+  /// `begin` creates `out_path` for a segment with `header`'s creation time, first sequence and
+  /// record format; `add` takes whole framed records in order (as appended to the log; stops at
+  /// a zero length) and writes each block as it fills; `finish` writes the last block, footer,
+  /// trailer and header (fdatasync'ed with `sync`) and closes the file. Records passed to `add`
+  /// must stay mapped until `finish` (dictionaries view them). After an error, the caller
+  /// calls `abort`, which removes the file; `finish` removes it itself.
+  Result<void> begin(const SegmentHeader& header, const std::filesystem::path& out_path);
+  Result<void> add(const std::byte* records, std::size_t bytes);
+  Result<BlockedSegment> finish(bool sync);
+  void abort();
+  /// True between a successful `begin` and `finish`/`abort`.
+  bool active() const { return fd_ >= 0; }
+
  private:
   struct Dictionary {
     std::vector<std::string_view> values;
@@ -67,6 +81,7 @@ class BlockWriter {
   };
 
   void add_event(const StoredEvent& stored);
+  void reset_block();
   void add_value_tokens(std::string_view value, std::string_view raw);
   Result<void> flush_block(int fd, const std::filesystem::path& out_path);
 
@@ -78,12 +93,18 @@ class BlockWriter {
   std::string rows_, slots_, data_, compressed_, index_, out_, footer_;
   std::uint32_t events_ = 0;
   std::int64_t min_ns_ = 0, max_ns_ = 0;
-  std::vector<std::int64_t> times_;
+  std::vector<std::int64_t> times_, receive_times_;
   std::uint64_t first_sequence_ = 0;  // of the block being built
   std::uint64_t next_sequence_ = 0;
   std::uint64_t file_offset_ = 0;  // bytes written to the file so far
   std::uint64_t prev_line_ = 0;
   std::uint64_t blocks_ = 0;
+  // The segment being written.
+  int fd_ = -1;
+  std::filesystem::path out_path_;
+  SegmentHeader header_;
+  BlockedSegment result_;
+  std::size_t block_raw_ = 0;
 };
 
 }  // namespace sluice

@@ -227,9 +227,6 @@ Result<std::span<const StoredEvent>> SegmentIndex::decode(std::size_t index,
         static_cast<std::int64_t>(static_cast<std::uint64_t>(prev_time) +
                                   static_cast<std::uint64_t>(unzigzag(times.varint())));
     prev_time = e.event_time_ns;
-    e.receive_time_ns =
-        static_cast<std::int64_t>(static_cast<std::uint64_t>(e.event_time_ns) +
-                                  static_cast<std::uint64_t>(unzigzag(rows.varint())));
     e.line = prev_line + static_cast<std::uint64_t>(unzigzag(rows.varint()));
     prev_line = e.line;
     const std::uint64_t listener = rows.varint();
@@ -302,6 +299,14 @@ Result<std::span<const StoredEvent>> SegmentIndex::decode(std::size_t index,
       e.fields = fields;
     }
     if (!slots.ok()) return fail("event " + std::to_string(i) + ": slots stream ends early");
+  }
+  std::int64_t prev_receive = b.min_event_ns;
+  for (std::uint32_t i = 0; i < b.events; ++i) {
+    Event& e = scratch.events_[i].event;
+    e.receive_time_ns =
+        static_cast<std::int64_t>(static_cast<std::uint64_t>(prev_receive) +
+                                  static_cast<std::uint64_t>(unzigzag(times.varint())));
+    prev_receive = e.receive_time_ns;
   }
   if (!times.ok() || !times.at_end() || !rows.at_end() || !slots.at_end() || !raw_stream.empty())
     return fail("streams do not end with the last event");

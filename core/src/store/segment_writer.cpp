@@ -360,6 +360,12 @@ Result<void> SegmentWriter::create_segment(std::size_t min_bytes) {
   active_path_ = final_path;
   active_header_ = header;
   counters_.segments_created.add();
+  if (seal_to_blocks_) {
+    // Blocks are built as the segment fills, so sealing does not stall the writer for a whole
+    // segment's worth of compression. If this fails, sealing converts the whole log instead.
+    if (auto r = blocks_->begin(header, final_path.string() + ".tmp"); !r)
+      logger.warn("{}; the segment will be converted when sealed", r.error().message);
+  }
   if (policy_ != FsyncPolicy::none) return sync_directory();
   return {};
 }
@@ -380,9 +386,15 @@ Result<void> SegmentWriter::convert_to_blocks(const std::byte* log, std::size_t 
                                               const std::filesystem::path& file,
                                               std::uint64_t& file_bytes) {
   const auto tmp = std::filesystem::path(file.string() + ".tmp");
-  auto written = blocks_->write(log, log_bytes, header, tmp, policy_ != FsyncPolicy::none);
+  // Synced under every policy, once per segment: the rename drops the log, so an unsynced blocked
+  // file could turn a power loss into the loss of a whole sealed segment, not just recent records.
+  // The active segment's blocks were written as it filled (see `append`); only the last block and
+  // the footer are left. Anything else (recovery, an incremental write that failed) converts the
+  // whole log now.
+  auto written =
+      blocks_->active() ? blocks_->finish(true) : blocks_->write(log, log_bytes, header, tmp, true);
   if (!written) return written.error();
-  if (policy_ != FsyncPolicy::none) counters_.fsyncs.add();
+  counters_.fsyncs.add();
   // The rename replaces the log in one step: a reader sees the whole log or the whole blocked
   // file (one that mapped the log keeps its mapping). After power loss, the synced blocked file
   // or the log is there, never neither.
@@ -438,6 +450,9 @@ Result<void> SegmentWriter::seal_active() {
   }
   std::uint64_t file_bytes = used_ + segment_trailer_bytes;
   bool converted = false;
+  if (blocks_ != nullptr && blocks_->active() &&
+      (!result || active_header_.record_count == 0 || !seal_to_blocks_))
+    blocks_->abort();
   if (result && seal_to_blocks_ && active_header_.record_count > 0) {
     // Converted straight from the mapping, before it goes: no second read of the log.
     if (auto r = convert_to_blocks(map_, used_, active_header_, active_path_, file_bytes); r) {
@@ -553,6 +568,12 @@ Result<void> SegmentWriter::append(std::string_view records) {
       std::memcpy(dst + 4, src + pos + 4, run - 4);
       __atomic_store_n(reinterpret_cast<std::uint32_t*>(dst), load_u32(src + pos),
                        __ATOMIC_RELEASE);
+      if (blocks_ != nullptr && blocks_->active()) {
+        if (auto r = blocks_->add(dst, run); !r) {
+          logger.warn("{}; the segment will be converted when sealed", r.error().message);
+          blocks_->abort();
+        }
+      }
       used_ += run;
       pos += run;
       active_header_.record_count += count;

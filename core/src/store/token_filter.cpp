@@ -10,6 +10,10 @@
 
 #include "sluice/store/tokens.hpp"
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace sluice {
 namespace {
 
@@ -115,6 +119,26 @@ void TokenFilterBuilder::add_hash(std::uint64_t hash) {
   }
 }
 
+#if defined(__SSE2__)
+/// Bit i set when byte i of the 64 at `p` is a token byte: [A-Za-z0-9_]. Signed byte compares
+/// are safe: every token byte is below 0x80, and bytes from 0x80 up compare as negative.
+std::uint64_t token_mask64(const unsigned char* p) {
+  std::uint64_t m = 0;
+  for (int k = 0; k < 4; ++k) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16 * k));
+    const __m128i lower = _mm_or_si128(v, _mm_set1_epi8(0x20));
+    const __m128i letter = _mm_and_si128(_mm_cmpgt_epi8(lower, _mm_set1_epi8('a' - 1)),
+                                         _mm_cmplt_epi8(lower, _mm_set1_epi8('z' + 1)));
+    const __m128i digit = _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8('0' - 1)),
+                                        _mm_cmplt_epi8(v, _mm_set1_epi8('9' + 1)));
+    const __m128i under = _mm_cmpeq_epi8(v, _mm_set1_epi8('_'));
+    const __m128i t = _mm_or_si128(_mm_or_si128(letter, digit), under);
+    m |= std::uint64_t{static_cast<std::uint32_t>(_mm_movemask_epi8(t))} << (16 * k);
+  }
+  return m;
+}
+#endif
+
 void TokenFilterBuilder::add_tokens(std::string_view text) {
   // Hashes are gathered first and their table slots prefetched, then inserted: a block's table
   // (tens of thousands of distinct tokens) does not fit in L1/L2, and overlapping the misses
@@ -122,25 +146,59 @@ void TokenFilterBuilder::add_tokens(std::string_view text) {
   constexpr std::size_t batch = 32;
   std::uint64_t hashes[batch];
   std::size_t pending = 0;
-  const std::size_t mask = slots_.size() - 1;
   const auto* p = reinterpret_cast<const unsigned char*>(text.data());
-  const auto* end = p + text.size();
-  while (p < end) {
-    while (p < end && !token_table[*p])
-      ++p;
-    const unsigned char* start = p;
-    while (p < end && token_table[*p])
-      ++p;
-    if (p == start) break;
-    const std::uint64_t h = hash_token(start, static_cast<std::size_t>(p - start));
-    __builtin_prefetch(&slots_[h & mask]);
+  const std::size_t n = text.size();
+  auto emit = [&](std::size_t begin, std::size_t end) {
+    const std::uint64_t h = hash_token(p + begin, end - begin);
+    __builtin_prefetch(&slots_[h & (slots_.size() - 1)]);
     hashes[pending++] = h;
     if (pending == batch) {
       for (std::size_t i = 0; i < pending; ++i)
         add_hash(hashes[i]);
       pending = 0;
     }
+  };
+#if defined(__SSE2__)
+  // 64 bytes at a time: a mask of token bytes, then its 0->1 (start) and 1->0 (end)
+  // transitions, visited in order. Byte loops took a third of the tokenising time before.
+  bool in_token = false;
+  std::size_t start = 0;
+  for (std::size_t base = 0; base < n; base += 64) {
+    const std::size_t len = std::min<std::size_t>(64, n - base);
+    std::uint64_t m;
+    if (len == 64) {
+      m = token_mask64(p + base);
+    } else {
+      // Zero padding is not a token byte, so a token running to the end gets its end here.
+      alignas(16) unsigned char tail[64] = {};
+      std::memcpy(tail, p + base, len);
+      m = token_mask64(tail);
+    }
+    const std::uint64_t before = (m << 1) | (in_token ? 1 : 0);
+    const std::uint64_t starts = m & ~before;
+    std::uint64_t edges = starts | (~m & before);
+    while (edges != 0) {
+      const int i = std::countr_zero(edges);
+      edges &= edges - 1;
+      if ((starts >> i) & 1)
+        start = base + static_cast<std::size_t>(i);
+      else
+        emit(start, base + static_cast<std::size_t>(i));
+    }
+    in_token = (m >> 63) & 1;
   }
+  if (in_token) emit(start, n);
+#else
+  std::size_t i = 0;
+  while (i < n) {
+    while (i < n && !token_table[p[i]])
+      ++i;
+    const std::size_t begin = i;
+    while (i < n && token_table[p[i]])
+      ++i;
+    if (i > begin) emit(begin, i);
+  }
+#endif
   for (std::size_t i = 0; i < pending; ++i)
     add_hash(hashes[i]);
 }

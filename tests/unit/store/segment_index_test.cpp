@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <fstream>
 #include <random>
 #include <set>
@@ -382,6 +383,78 @@ TEST(SegmentIndex, FormatOneSegmentsAreReadAndConvertedOnOpen) {
   for (std::size_t i = 0; i < 30; ++i)
     EXPECT_EQ(after.events[i], before.events[i]);
   EXPECT_EQ(after.sequences[34], 34u);
+}
+
+TEST(SegmentIndex, ConcurrentIndexReaderSeesEverySequenceOnceWhileSegmentsSeal) {
+  test::TempDir dir;
+  constexpr std::uint64_t batches = 300, per_batch = 40;
+  auto out = StoreOutput::open(test_config(dir.path(), 32 << 10));
+  ASSERT_TRUE(out);
+  std::atomic<bool> done{false};
+  std::atomic<std::uint64_t> max_seen{0}, scans{0};
+  std::string failure;
+  std::thread reader([&] {
+    BlockScratch scratch;
+    Arena arena;
+    while (failure.empty()) {
+      const bool last = done.load();
+      auto store = StoreIndex::open(dir.path());
+      if (!store) {
+        failure = store.error().message;
+        break;
+      }
+      if (!store->errors().empty()) {
+        failure = store->errors()[0].message;
+        break;
+      }
+      std::uint64_t expect = 0;
+      auto check = [&](const StoredEvent& s) {
+        if (s.sequence != expect || s.event.line != expect ||
+            s.event.raw.substr(0, s.event.raw.find(' ', 6)) != "event " + std::to_string(expect))
+          failure = "sequence " + std::to_string(expect) + " read as " + std::to_string(s.sequence);
+        ++expect;
+      };
+      for (const auto& seg : store->segments()) {
+        if (!failure.empty()) break;
+        if (!seg->blocked()) {
+          auto log = seg->log_reader();
+          if (!log) {
+            failure = log.error().message;
+            break;
+          }
+          StoredEvent ev;
+          SegmentReader::Step step;
+          while ((step = (*log)->next(ev, arena)) == SegmentReader::Step::record && failure.empty())
+            check(ev);
+          if (step == SegmentReader::Step::corrupt) failure = (*log)->error();
+          continue;
+        }
+        for (std::size_t b = 0; b < seg->blocks().size() && failure.empty(); ++b) {
+          auto events = seg->decode(b, scratch);
+          if (!events) {
+            failure = events.error().message;
+            break;
+          }
+          for (const auto& s : *events)
+            check(s);
+        }
+      }
+      if (expect > max_seen) max_seen = expect;
+      scans.fetch_add(1);
+      if (last) break;
+    }
+  });
+  bool written = true;
+  for (std::uint64_t b = 0; b < batches && written; ++b)
+    written = store_batch(**out, *numbered_batch(b * per_batch, per_batch, b % 30)).has_value();
+  written = written && (*out)->close().has_value();
+  done = true;
+  reader.join();
+  ASSERT_TRUE(written);
+  EXPECT_EQ(failure, "");
+  EXPECT_EQ(max_seen.load(), batches * per_batch);
+  EXPECT_GT((*out)->counters().segments_sealed.value(), 5u);
+  EXPECT_GT(scans.load(), 1u);
 }
 
 }  // namespace

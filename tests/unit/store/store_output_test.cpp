@@ -275,12 +275,28 @@ TEST(StoreOutput, RegistersCountersAndRejectsBadConfig) {
        {"sluice_store_bytes_written_total", "sluice_store_segments_deleted_total",
         "sluice_store_recovered_bytes_total", "sluice_store_fsyncs_total"})
     EXPECT_NE(text.find(name), std::string::npos) << name;
+  EXPECT_EQ(registry.value("sluice_store_compression_ratio"), 0.0);  // nothing sealed yet
+  ASSERT_TRUE((*out)->close());
+  EXPECT_EQ(registry.value("sluice_store_segments_sealed_total"), 1.0);
+  EXPECT_EQ(registry.value("sluice_store_blocks_sealed_total"), 1.0);
+  const double ratio = registry.value("sluice_store_compression_ratio");
+  EXPECT_GT(ratio, 0.0);
+  EXPECT_EQ(ratio, registry.value("sluice_store_sealed_bytes_total") /
+                       registry.value("sluice_store_sealed_raw_bytes_total"));
+  EXPECT_EQ(registry.value("sluice_store_sealed_raw_bytes_total"), 3.0 * 8);  // "event N "
+  EXPECT_EQ(registry.value("sluice_store_alerts_written_total"), 0.0);
+  EXPECT_EQ(registry.value("sluice_store_seal_failures_total"), 0.0);
 
   auto config = test_config(dir.path() / "other", 4096);
   config.fsync = "sometimes";
   auto bad = StoreOutput::open(config);
   ASSERT_FALSE(bad);
   EXPECT_NE(bad.error().message.find("fsync"), std::string::npos);
+  config = test_config(dir.path() / "other", 4096);
+  config.compression_level = 0;
+  bad = StoreOutput::open(config);
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().message.find("compression_level"), std::string::npos);
   config = test_config("/proc/no/such/store", 4096);
   bad = StoreOutput::open(config);
   ASSERT_FALSE(bad);

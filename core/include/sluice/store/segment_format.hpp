@@ -99,12 +99,11 @@
 /// is four streams and their lengths: the raw stream (every event's raw bytes back to back), the
 /// times, rows and slots streams, then three u32: the byte lengths of times, rows and slots (raw
 /// takes the rest). The times stream holds per event varint zigzag(event_time_ns − the previous
-/// event's), the first against the block's
-/// min event time. Per event, the rows stream holds:
+/// event's), then per event varint zigzag(receive_time_ns − the previous event's), each column's
+/// first value against the block's min event time. Per event, the rows stream holds:
 ///
 /// | field | encoding |
 /// | --- | --- |
-/// | receive time | varint zigzag(receive − event) |
 /// | line | varint zigzag(line − previous event's line), the first against 0 |
 /// | listener_id, template_id | varint each |
 /// | facility, severity, format, status, reason, flags | u8 each |

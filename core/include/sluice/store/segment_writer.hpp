@@ -12,16 +12,21 @@
 /// written twice and the recovered segment is never modified again. A newest segment whose
 /// header is unreadable (creation torn by power loss under fsync = "none") is renamed to
 /// `<name>.damaged`, its size counted in `recovered_bytes`; an older one is kept as it is. Leftover
-/// `.tmp` files (a crash during segment creation) hold no records and are removed.
+/// `.tmp` files (a crash during segment creation, or a blocked file not yet complete) hold no
+/// record that is not also in a log, and are removed.
 ///
-/// Sealing: when the active segment is full or old, or the writer closes, the record log is
-/// converted to the block layout (segment_format.hpp, "Blocks"): blocks of up to 4096 events with
-/// dictionaries, code columns and a token filter, their event data compressed with zstd at
-/// `compression_level`, and a footer. The blocked file is written beside the log as `.tmp`, synced
-/// (unless fsync = "none"), and renamed over the log. This runs on the writer's thread. A crash
-/// before the rename leaves the log, which recovery converts; recovery also converts every
+/// Sealing: the active record log is also converted to the block layout (segment_format.hpp,
+/// "Blocks") as it fills: every 4096 events (or 1 MiB of raw bytes), a block with dictionaries,
+/// code columns and a token filter, its event data compressed with zstd at `compression_level`,
+/// is appended to `<segment>.tmp` beside the log, on the writer's thread, inside `append`. When
+/// the segment is full or old, or the writer closes, the last block, the footer and the header
+/// are added (no stall for a whole segment's compression). The blocked file is synced
+/// (under every fsync policy: once per segment, so a power loss never takes a sealed segment
+/// with it), and renamed over the log. A crash before the rename leaves the log, which recovery
+/// converts; recovery also converts every
 /// sealed record log it finds (format-1 segments included). If the conversion fails (a full
-/// disk), the sealed log is kept, readable, and counted in `seal_failures`.
+/// disk), the sealed log is kept, readable, and counted in `seal_failures`; if only the
+/// incremental file fails, the whole log is converted at the seal instead.
 ///
 /// Deliberate losses, each counted: torn tails at recovery (`recovered_bytes`, `records_cut`),
 /// segments deleted by retention (`segments_deleted`, `events_deleted`, `bytes_deleted`).
