@@ -340,6 +340,7 @@ std::uint32_t Lowerer::regex_leaf(const std::string& pattern, unsigned hs_flags,
       p_.regexes.push_back(std::move(re));
     }
     regex_verdicts_.emplace(key, verdict);
+    ++regex_engines_[verdict];
   }
   if (verdict == 3)
     throw LowerProblem{"unsupported regex",

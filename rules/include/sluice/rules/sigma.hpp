@@ -61,11 +61,19 @@ struct LoadReport {
   /// Regexes that Hyperscan rejected and that run through RE2 instead (prefiltered by Hyperscan
   /// where it accepts `HS_FLAG_PREFILTER`, else evaluated directly).
   std::size_t regex_fallbacks = 0;
+  /// Distinct `|re` regexes (per pattern and flags) by engine: Hyperscan alone, Hyperscan
+  /// prefilter (`HS_FLAG_PREFILTER`) with RE2 confirmation, RE2 alone.
+  std::size_t regexes_hyperscan = 0;
+  std::size_t regexes_prefiltered = 0;
+  std::size_t regexes_re2_only = 0;
   /// Rules evaluated on every event because they can match without any of their atoms firing
   /// (pure negations, `null`, `exists`, comparisons); all others run only when an atom fires.
   std::size_t always_evaluated = 0;
-  /// Distinct Hyperscan patterns (atoms) over all fields.
+  /// Distinct atoms (literal or regex, per field) over all rules.
   std::size_t atoms = 0;
+  /// The atoms in databases scanned on every event (they trigger a rule, or open a keyword
+  /// group); the others are matched only when a rule being evaluated reads them.
+  std::size_t eager_atoms = 0;
   /// Wall time of parsing plus compiling, in milliseconds.
   double compile_ms = 0;
   /// The part of `compile_ms` spent reading and parsing YAML.
