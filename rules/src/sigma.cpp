@@ -155,6 +155,7 @@ Result<std::shared_ptr<const RuleSet>> build(const std::vector<Source>& sources,
   auto program = std::make_unique<Program>();
   program->normalizer = mapping->normalizer;
   Lowerer lowerer(*program, *mapping);
+  lowerer.set_regex_engine(options.regex_engine);
   for (const auto& rule : rules) {
     if (min_rank >= 0 && level_rank(rule.level) < min_rank) {
       report.skipped.push_back({rule.path, rule.id, rule.title, "below minimum level",

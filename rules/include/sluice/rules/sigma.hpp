@@ -22,6 +22,14 @@
 
 namespace sluice::rules {
 
+/// Which engine runs a `|re` regex that Hyperscan accepts as it is. Regexes Hyperscan rejects
+/// always go to Hyperscan's prefilter mode with RE2 confirmation, else to RE2 alone.
+enum class RegexEngine {
+  automatic,  ///< Hyperscan alone (the fastest, measured in bench/micro/sigma_bench.cpp)
+  prefilter,  ///< Hyperscan with HS_FLAG_PREFILTER, each hit confirmed by RE2
+  re2,        ///< RE2 alone, over the field's values of candidate rules
+};
+
 /// What to load and how to map it onto events.
 struct SigmaOptions {
   /// Rule files or folders (searched recursively for `*.yml` / `*.yaml`; `*.test.yml` files are
@@ -34,6 +42,8 @@ struct SigmaOptions {
   std::string min_level;
   /// Statuses loaded (stable, test, experimental, ...); empty = all.
   std::vector<std::string> statuses;
+  /// For tests and measurements: force regexes Hyperscan accepts through another engine.
+  RegexEngine regex_engine = RegexEngine::automatic;
 };
 
 /// One rule (or file) that was not loaded, and why.
