@@ -387,6 +387,12 @@ Result<void> finalize_program(Program& p) {
     for (auto a : *gates)
       p.keyword_gate[a] = 1;
   std::vector<std::vector<std::uint32_t>> in_groups(p.atoms.size());
+  // Every group that has a database also scans the gates (scan.cpp): one pass over the text.
+  for (std::size_t g = 0; g < group_literals.size(); ++g) {
+    if (group_literals[g].empty() && group_regexes[g].empty()) continue;
+    group_literals[g].insert(group_literals[g].end(), gate_literals.begin(), gate_literals.end());
+    group_regexes[g].insert(group_regexes[g].end(), gate_regexes.begin(), gate_regexes.end());
+  }
   p.keyword_groups.resize(group_literals.size());
   for (std::size_t g = 0; g < group_literals.size(); ++g) {
     if (auto r = add(group_literals[g], true, "keywords", p.keyword_groups[g].literals); !r)

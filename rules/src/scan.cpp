@@ -281,25 +281,34 @@ class SigmaScanner final : public RuleScanner {
     scan_database(p_.slots[slot].regexes, false, index);
   }
 
-  /// Scans the keywords with the gates, then with every keyword group that opened.
+  /// Scans the keywords with every keyword group that opened, and with the gates: they are in
+  /// every group's database, so they are scanned alone only when no group with a database
+  /// opened (then they may open some).
   void scan_keywords() {
     if (keyword_values_.empty()) return;
     for (auto g : p_.keyword_groups_always)
       open_group(g);
-    for (auto v : keyword_values_) {
-      scan_database(p_.keyword_gate_literals, true, v);
-      scan_database(p_.keyword_gate_regexes, false, v);
-    }
-    gates_scanned_ = true;
-    // Scanning a group may fire atoms that open other groups: `open_groups_` grows meanwhile.
-    for (std::size_t i = 0; i < open_groups_.size(); ++i) {
+    bool gates = false;
+    // Scanning may fire atoms that open more groups: `open_groups_` grows meanwhile.
+    for (std::size_t i = 0;; ++i) {
+      if (i == open_groups_.size()) {
+        if (gates) break;
+        gates = true;
+        for (auto v : keyword_values_) {
+          scan_database(p_.keyword_gate_literals, true, v);
+          scan_database(p_.keyword_gate_regexes, false, v);
+        }
+        if (i == open_groups_.size()) break;
+      }
       const Program::KeywordGroup& group = p_.keyword_groups[open_groups_[i]];
+      if (group.literals.database || group.regexes.database) gates = true;
       for (auto v : keyword_values_) {
         scan_database(group.literals, true, v);
         scan_database(group.regexes, false, v);
       }
       group_open_[open_groups_[i]] = group_scanned;
     }
+    gates_scanned_ = true;
   }
 
   /// Whether atom `a` (not marked hit) is known not to match: its database was scanned, or it
