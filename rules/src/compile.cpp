@@ -346,7 +346,18 @@ Result<void> finalize_program(Program& p) {
       // Scanned through the keyword groups; every regex also in the lazy database.
       if (!atom.literal) lazy_re_atoms[atom.slot].push_back(a);
     } else if (atom.literal) {
-      if (atom.eager) lit_atoms[atom.slot].push_back(a);
+      if (!atom.eager) continue;
+      if (atom.mode == LiteralMode::equals) {
+        EqualsTable& t = p.slots[atom.slot].equals;
+        std::string key = atom.pattern;
+        if (atom.caseless)
+          for (char& c : key)
+            if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
+        t.longest = std::max(t.longest, key.size());
+        (atom.caseless ? t.caseless : t.cased)[std::move(key)].push_back(a);
+      } else {
+        lit_atoms[atom.slot].push_back(a);
+      }
     } else {
       (atom.eager ? re_atoms : lazy_re_atoms)[atom.slot].push_back(a);
     }

@@ -113,8 +113,20 @@ struct SlotDatabase {
   std::vector<std::uint32_t> lengths;  ///< literal databases: pattern length, for anchoring
 };
 
+/// Eager `equals` literals of a slot, which need no Hyperscan scan: a value fires them when it
+/// is one of the keys (caseless atoms under their ASCII lower-case form).
+struct EqualsTable {
+  using Map =
+      std::unordered_map<std::string, std::vector<std::uint32_t>, StringHash, std::equal_to<>>;
+  Map caseless;             ///< folded pattern -> atoms
+  Map cased;                ///< pattern -> atoms
+  std::size_t longest = 0;  ///< longest key: longer values cannot match
+  bool empty() const { return caseless.empty() && cased.empty(); }
+};
+
 struct Slot {
   std::string name;           ///< normalised field name, or a `sluice.*` header pseudo field
+  EqualsTable equals;         ///< eager `equals` literals (not in `literals`)
   SlotDatabase literals;      ///< eager literal atoms
   SlotDatabase regexes;       ///< eager regex atoms
   SlotDatabase lazy_regexes;  ///< the other regex atoms, scanned at most once per event

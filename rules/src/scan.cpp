@@ -149,6 +149,10 @@ class SigmaScanner final : public RuleScanner {
     fired_.reserve(256);
     keyword_values_.reserve(4);
     folded_.reserve(8192);
+    std::size_t longest = 0;
+    for (const Slot& slot : p_.slots)
+      longest = std::max(longest, slot.equals.longest);
+    equals_key_.reserve(longest);
     candidates_.reserve(p_.rules.size());
   }
 
@@ -259,6 +263,23 @@ class SigmaScanner final : public RuleScanner {
     return 0;
   }
 
+  /// Fires the eager `equals` atoms that value `index` (`text`) equals.
+  void match_equals(const EqualsTable& t, std::string_view text, std::uint32_t index) {
+    if (!t.cased.empty()) {
+      if (auto it = t.cased.find(text); it != t.cased.end())
+        for (auto a : it->second)
+          fire(a, index);
+    }
+    if (!t.caseless.empty()) {
+      equals_key_.resize(text.size());
+      for (std::size_t i = 0; i < text.size(); ++i)
+        equals_key_[i] = fold(text[i]);
+      if (auto it = t.caseless.find(std::string_view(equals_key_)); it != t.caseless.end())
+        for (auto a : it->second)
+          fire(a, index);
+    }
+  }
+
   void scan_database(const SlotDatabase& db, bool literal, std::uint32_t value,
                      bool trigger = true) {
     if (!db.database) return;
@@ -277,8 +298,10 @@ class SigmaScanner final : public RuleScanner {
       keyword_values_.push_back(index);  // scanned last, and only when needed
       return;
     }
-    scan_database(p_.slots[slot].literals, true, index);
-    scan_database(p_.slots[slot].regexes, false, index);
+    const Slot& s = p_.slots[slot];
+    if (!s.equals.empty() && text.size() <= s.equals.longest) match_equals(s.equals, text, index);
+    scan_database(s.literals, true, index);
+    scan_database(s.regexes, false, index);
   }
 
   /// Scans the keywords with every keyword group that opened, and with the gates: they are in
@@ -598,7 +621,8 @@ class SigmaScanner final : public RuleScanner {
   std::vector<std::uint8_t> group_open_;  ///< per keyword group, this event: 1 open, 2 scanned
   bool gates_scanned_ = false;
   std::vector<std::uint32_t> open_groups_;
-  std::string folded_;  ///< lower-cased values for on-demand caseless matching
+  std::string folded_;      ///< lower-cased values for on-demand caseless matching
+  std::string equals_key_;  ///< a value in lower case, for `EqualsTable::caseless`
   static constexpr std::uint8_t lazy_regexes_scanned = 1;
   std::vector<std::uint8_t> slot_flags_;  ///< per slot, this event
   std::vector<std::uint8_t> atom_done_;   ///< lazy literal atoms matched on demand this event
