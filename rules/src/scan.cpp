@@ -197,7 +197,27 @@ class SigmaScanner final : public RuleScanner {
       case LiteralMode::suffix:
         return t.substr(t.size() - lit.size()) == lit;
       case LiteralMode::contains:
-        return lit.empty() || ::memmem(t.data(), t.size(), lit.data(), lit.size()) != nullptr;
+        return contains(t, lit);
+    }
+    return false;
+  }
+
+  /// Whether `needle` occurs in `hay`: memchr for one byte of the needle that is not a common
+  /// separator (values are short; this beats memmem's set-up there), then memcmp.
+  static bool contains(std::string_view hay, std::string_view needle) {
+    if (needle.empty()) return true;
+    if (needle.size() > hay.size()) return false;
+    std::size_t k = 0;
+    while (k + 1 < needle.size() && std::strchr(" \\/-._:'\"", needle[k]) != nullptr)
+      ++k;
+    const char* p = hay.data() + k;
+    const char* const last = hay.data() + (hay.size() - needle.size()) + k;  // last spot for k
+    while (p <= last) {
+      p = static_cast<const char*>(
+          std::memchr(p, needle[k], static_cast<std::size_t>(last - p) + 1));
+      if (p == nullptr) return false;
+      if (std::memcmp(p - k, needle.data(), needle.size()) == 0) return true;
+      ++p;
     }
     return false;
   }
