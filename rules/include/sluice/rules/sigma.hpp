@@ -68,8 +68,9 @@ struct LoadReport {
   std::vector<RuleDiagnostic> skipped;
   /// Malformed rules and unreadable files, one entry per problem.
   std::vector<RuleDiagnostic> errors;
-  /// Regexes that Hyperscan rejected and that run through RE2 instead (prefiltered by Hyperscan
-  /// where it accepts `HS_FLAG_PREFILTER`, else evaluated directly).
+  /// Regex leaves that run through RE2 (prefiltered by Hyperscan where it accepts
+  /// `HS_FLAG_PREFILTER`, else evaluated directly): those Hyperscan rejects, and with a forced
+  /// `SigmaOptions::regex_engine` every `|re` regex.
   std::size_t regex_fallbacks = 0;
   /// Distinct `|re` regexes (per pattern and flags) by engine: Hyperscan alone, Hyperscan
   /// prefilter (`HS_FLAG_PREFILTER`) with RE2 confirmation, RE2 alone.
