@@ -317,10 +317,12 @@ std::uint32_t Lowerer::regex_leaf(const std::string& pattern, unsigned hs_flags,
     // those, so the per-pattern trial compile (the dominant cost of lowering) is skipped.
     verdict = 0;
   } else {
+    const bool hs_alone = hs_accepts(pattern, hs_flags, hs_message);
     verdict = 0;
-    if (!hs_accepts(pattern, hs_flags, hs_message)) {
+    if (!hs_alone || engine_ != RegexEngine::automatic) {
       std::string ignored;
-      verdict = hs_accepts(pattern, hs_flags | hs_flag::prefilter, ignored) ? 1 : 2;
+      const bool prefilter = (!hs_alone || engine_ == RegexEngine::prefilter) &&
+                             hs_accepts(pattern, hs_flags | hs_flag::prefilter, ignored);
       RE2::Options opt;
       opt.set_log_errors(false);
       opt.set_case_sensitive(!caseless);
@@ -330,16 +332,20 @@ std::uint32_t Lowerer::regex_leaf(const std::string& pattern, unsigned hs_flags,
       opt.set_encoding(RE2::Options::EncodingLatin1);
       const std::string re2_pattern = multiline ? "(?m)" + pattern : pattern;
       auto re = std::make_unique<RE2>(re2_pattern, opt);
-      if (!re->ok()) {
+      if (re->ok()) {
+        verdict = prefilter ? 1 : 2;
+        re2_by_key_.emplace(key, static_cast<std::uint32_t>(p_.regexes.size()));
+        p_.regexes.push_back(std::move(re));
+      } else if (!hs_alone) {
         verdict = 3;
         regex_verdicts_.emplace(key, verdict);
         throw LowerProblem{"unsupported regex", "regex '" + pattern + "': Hyperscan: " +
                                                     hs_message + "; RE2: " + re->error()};
       }
-      re2_by_key_.emplace(key, static_cast<std::uint32_t>(p_.regexes.size()));
-      p_.regexes.push_back(std::move(re));
+      // else: a forced engine that cannot take it leaves the regex to Hyperscan alone.
     }
     regex_verdicts_.emplace(key, verdict);
+    ++regex_engines_[verdict];
   }
   if (verdict == 3)
     throw LowerProblem{"unsupported regex",

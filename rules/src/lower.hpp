@@ -11,6 +11,7 @@
 #include "mapping.hpp"
 #include "program.hpp"
 #include "sigma_document.hpp"
+#include "sluice/rules/sigma.hpp"
 
 namespace sluice::rules::detail {
 
@@ -23,8 +24,15 @@ class Lowerer {
   bool add_rule(const SigmaRule& rule, const std::vector<const SigmaFilter*>& filters,
                 std::string& reason, std::string& message);
 
-  /// Regexes Hyperscan rejected that run through RE2 (prefiltered or directly).
+  /// Which engine runs `|re` regexes Hyperscan accepts (sigma.hpp, `SigmaOptions`).
+  void set_regex_engine(RegexEngine engine) { engine_ = engine; }
+
+  /// Regexes that run through RE2 (prefiltered or directly).
   std::size_t regex_fallbacks() const { return regex_fallbacks_; }
+
+  /// Distinct `|re` regexes (per pattern and flags) by the engine that runs them: 0 Hyperscan
+  /// alone, 1 Hyperscan prefilter confirmed by RE2, 2 RE2 alone.
+  std::size_t regex_engine_count(int engine) const { return regex_engines_[engine]; }
 
   /// The slot for a normalised field name, created on first use.
   std::uint32_t slot(const std::string& name);
@@ -48,6 +56,8 @@ class Lowerer {
   std::map<std::string, int> regex_verdicts_;  ///< 0 hs, 1 prefilter, 2 re2 only, 3 rejected
   std::map<std::string, std::uint32_t> re2_by_key_;
   std::size_t regex_fallbacks_ = 0;
+  std::size_t regex_engines_[3] = {};
+  RegexEngine engine_ = RegexEngine::automatic;
 };
 
 }  // namespace sluice::rules::detail

@@ -4,7 +4,9 @@
 /// read: a `Program` inside a `SigmaRuleSet` is immutable and safe to share between threads.
 ///
 /// Shape: every event field that any rule looks at has a *slot* (by normalised name). Each slot
-/// owns up to two Hyperscan databases (literals, regexes) whose pattern ids map to *atoms*. A rule
+/// owns Hyperscan databases (eager literals, eager regexes, lazy regexes) whose pattern ids map
+/// to *atoms*. Only *eager* atoms (those in a rule's trigger set, or opening a keyword group) are
+/// scanned on every event; the others are matched when a rule being evaluated reads them. A rule
 /// is a boolean expression (`nodes`) over *leaves*; an atom leaf is true when its atom fired on
 /// the event, other leaves (exists, numeric, cidr, fieldref, RE2-only regexes) are computed on
 /// demand from the slot's values. A rule is evaluated only when one of its trigger atoms fired,
@@ -46,9 +48,14 @@ struct Atom {
   bool literal = false;
   LiteralMode mode = LiteralMode::contains;
   bool caseless = true;
-  bool prefilter = false;    ///< compiled with HS_FLAG_PREFILTER: a hit must be confirmed by RE2
+  bool prefilter = false;  ///< compiled with HS_FLAG_PREFILTER: a hit must be confirmed by RE2
+  /// In a database scanned on every event (it triggers a rule or gates the keywords scan).
+  /// Other atoms are matched only when a rule being evaluated reads them: literals directly,
+  /// regexes through their slot's `lazy_regexes`.
+  bool eager = false;
   unsigned regex_flags = 0;  ///< HS_FLAG_* for regex atoms
   std::string pattern;       ///< literal bytes, or a Hyperscan regex
+  std::string folded;        ///< caseless literals: `pattern` in ASCII lower case
 };
 
 enum class LeafKind : std::uint8_t {
@@ -106,10 +113,23 @@ struct SlotDatabase {
   std::vector<std::uint32_t> lengths;  ///< literal databases: pattern length, for anchoring
 };
 
+/// Eager `equals` literals of a slot, which need no Hyperscan scan: a value fires them when it
+/// is one of the keys (caseless atoms under their ASCII lower-case form).
+struct EqualsTable {
+  using Map =
+      std::unordered_map<std::string, std::vector<std::uint32_t>, StringHash, std::equal_to<>>;
+  Map caseless;             ///< folded pattern -> atoms
+  Map cased;                ///< pattern -> atoms
+  std::size_t longest = 0;  ///< longest key: longer values cannot match
+  bool empty() const { return caseless.empty() && cased.empty(); }
+};
+
 struct Slot {
-  std::string name;  ///< normalised field name, or a `sluice.*` header pseudo field
-  SlotDatabase literals;
-  SlotDatabase regexes;
+  std::string name;           ///< normalised field name, or a `sluice.*` header pseudo field
+  EqualsTable equals;         ///< eager `equals` literals (not in `literals`)
+  SlotDatabase literals;      ///< eager literal atoms
+  SlotDatabase regexes;       ///< eager regex atoms
+  SlotDatabase lazy_regexes;  ///< the other regex atoms, scanned at most once per event
 };
 
 /// Header pseudo fields: event header views exposed to rules and log source predicates.
@@ -199,6 +219,30 @@ struct Program {
   std::vector<std::uint32_t> trigger_begin;
   std::vector<std::uint32_t> trigger_rules;
   std::vector<std::uint32_t> always_rules;
+  /// The keywords slot (the message, else the whole raw line) holds every field value, so it is
+  /// long and every literal finds something in it. Its atoms are scanned per *keyword group*:
+  /// the rules that read keywords atoms, grouped by a trigger set of their whole expression
+  /// (log source predicate included, keywords atoms avoided where possible). A rule can only be
+  /// true when an atom of its group's set fired, so a group's database (the keywords atoms that
+  /// trigger its rules) is scanned only then: Windows events scan the few keywords of Windows
+  /// rules, not the hundreds of Linux ones. Atoms that open groups fire in the field scan; those
+  /// on the keywords slot itself (predicates such as the Cisco mnemonic or the access log shape)
+  /// are in `keyword_gate_*`, scanned over the keywords first.
+  struct KeywordGroup {
+    SlotDatabase literals;
+    SlotDatabase regexes;
+  };
+  std::vector<KeywordGroup> keyword_groups;
+  std::vector<std::uint32_t> keyword_groups_always;  ///< groups whose rules have no trigger set
+  /// atom -> keyword groups it opens, as CSR (like `trigger_begin` / `trigger_rules`).
+  std::vector<std::uint32_t> opens_begin;
+  std::vector<std::uint32_t> opens_groups;
+  /// keywords atom -> the groups whose database holds it, as CSR.
+  std::vector<std::uint32_t> in_groups_begin;
+  std::vector<std::uint32_t> in_groups;
+  std::vector<std::uint8_t> keyword_gate;  ///< per atom: in `keyword_gate_*`
+  SlotDatabase keyword_gate_literals;
+  SlotDatabase keyword_gate_regexes;
   HsScratch prototype_scratch;
 
   Program();  // out of line: members hold RE2, which only compile.cpp and scan.cpp see whole

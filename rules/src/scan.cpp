@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 /// Scan side: one `SigmaScanner` per worker. For each event it collects the values of the slots
-/// rules look at, scans each value once with its slot's Hyperscan databases, marks the rules
-/// whose atoms fired, and evaluates only those plus the small always-evaluated set.
+/// rules look at, scans each value once with its slot's database of eager atoms (those that
+/// trigger a rule), scans the long keywords text only with the keyword groups that can be true
+/// (program.hpp), marks the rules whose atoms fired, and evaluates only those plus the small
+/// always-evaluated set. Atoms that trigger nothing are matched only when a rule being evaluated
+/// reads them, once per event.
 ///
 /// Does not allocate per event: every buffer is sized at construction or grows to the largest
 /// event seen and is then reused. Only a detection allocates (its `matched` list). Never throws;
@@ -9,6 +12,7 @@
 #include <arpa/inet.h>
 #include <re2/re2.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cstring>
 
@@ -34,9 +38,11 @@ bool equal_fold(std::string_view a, std::string_view b) {
 }
 
 bool find_fold(std::string_view hay, std::string_view needle) {
+  if (needle.empty()) return true;
   if (needle.size() > hay.size()) return false;
+  const char first = fold(needle[0]);
   for (std::size_t i = 0; i + needle.size() <= hay.size(); ++i)
-    if (equal_fold(hay.substr(i, needle.size()), needle)) return true;
+    if (fold(hay[i]) == first && equal_fold(hay.substr(i, needle.size()), needle)) return true;
   return false;
 }
 
@@ -47,6 +53,65 @@ bool parse_ip(std::string_view text, std::uint8_t family, std::uint8_t* out) {
   buf[text.size()] = 0;
   return inet_pton(family == 4 ? AF_INET : AF_INET6, buf, out) == 1;
 }
+
+/// Event field name -> slot (or `no_index`), so each distinct name is normalised and looked up
+/// once per scanner instead of once per event. Open addressing over a fixed table; names are
+/// copied into one buffer. Once half full it stops remembering (lookups still answer).
+class SlotCache {
+ public:
+  SlotCache() : table_(capacity) { names_.reserve(capacity * 16); }
+
+  /// Returns the remembered slot, or calls `resolve(name)` and remembers its answer.
+  template <class F>
+  std::uint32_t find(std::string_view name, F&& resolve) {
+    const std::uint64_t h = hash(name);
+    for (std::size_t i = h & (capacity - 1);; i = (i + 1) & (capacity - 1)) {
+      Entry& e = table_[i];
+      if (e.hash == 0) {
+        const std::uint32_t slot = resolve(name);
+        if (used_ < capacity / 2) {
+          e = Entry{h, static_cast<std::uint32_t>(names_.size()),
+                    static_cast<std::uint32_t>(name.size()), slot};
+          names_.append(name);
+          ++used_;
+        }
+        return slot;
+      }
+      if (e.hash == h && e.length == name.size() &&
+          std::memcmp(names_.data() + e.offset, name.data(), name.size()) == 0)
+        return e.slot;
+    }
+  }
+
+ private:
+  static constexpr std::size_t capacity = 4096;
+  struct Entry {
+    std::uint64_t hash = 0;  ///< 0: empty
+    std::uint32_t offset = 0;
+    std::uint32_t length = 0;
+    std::uint32_t slot = no_index;
+  };
+
+  static std::uint64_t hash(std::string_view s) {
+    std::uint64_t h = 0x9e3779b97f4a7c15ull ^ s.size();
+    std::size_t i = 0;
+    for (; i + 8 <= s.size(); i += 8) {
+      std::uint64_t w;
+      std::memcpy(&w, s.data() + i, 8);
+      h = (h ^ w) * 0xff51afd7ed558ccdull;
+      h ^= h >> 32;
+    }
+    std::uint64_t w = 0;
+    std::memcpy(&w, s.data() + i, s.size() - i);
+    h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
+    h ^= h >> 29;
+    return h | 1;  // never 0
+  }
+
+  std::vector<Entry> table_;
+  std::string names_;
+  std::size_t used_ = 0;
+};
 
 class SigmaScanner final : public RuleScanner {
  public:
@@ -71,12 +136,23 @@ class SigmaScanner final : public RuleScanner {
             std::make_unique<RE2>(ml ? "(?m)" + a.pattern : a.pattern, opt));
       }
     }
+    keywords_slot_ = p_.header_slots[static_cast<int>(HeaderField::keywords)];
     slot_first_.assign(p_.slots.size(), no_index);
+    slot_flags_.assign(p_.slots.size(), 0);
+    atom_done_.assign(p_.atoms.size(), 0);
+    group_open_.assign(p_.keyword_groups.size(), 0);
+    open_groups_.reserve(p_.keyword_groups.size());
     atom_hit_.assign(p_.atoms.size(), no_index);
     rule_mark_.assign(p_.rules.size(), 0);
     values_.reserve(256);
     touched_.reserve(p_.slots.size());
     fired_.reserve(256);
+    keyword_values_.reserve(4);
+    folded_.reserve(8192);
+    std::size_t longest = 0;
+    for (const Slot& slot : p_.slots)
+      longest = std::max(longest, slot.equals.longest);
+    equals_key_.reserve(longest);
     candidates_.reserve(p_.rules.size());
   }
 
@@ -92,14 +168,88 @@ class SigmaScanner final : public RuleScanner {
     std::uint32_t next;
     std::string_view name;
     std::string_view text;
+    std::uint32_t folded = no_index;  ///< offset of `text` in ASCII lower case in `folded_`
   };
+
+  /// `values_[v].text` in ASCII lower case, made on first use.
+  std::string_view folded_text(std::uint32_t v) {
+    Value& value = values_[v];
+    if (value.folded == no_index) {
+      value.folded = static_cast<std::uint32_t>(folded_.size());
+      folded_.append(value.text);
+      for (std::size_t i = value.folded; i < folded_.size(); ++i)
+        folded_[i] = fold(folded_[i]);
+    }
+    return std::string_view(folded_).substr(value.folded, value.text.size());
+  }
+
+  /// What Hyperscan plus the match callback's offset checks decide for literal atom `a` on value
+  /// `v`: ASCII case folding when caseless (Hyperscan's caseless), anchored per `mode`.
+  bool literal_matches(const Atom& a, std::uint32_t v) {
+    const std::string_view t = a.caseless ? folded_text(v) : values_[v].text;
+    const std::string_view lit = a.caseless ? std::string_view(a.folded) : a.pattern;
+    if (lit.size() > t.size()) return false;
+    switch (a.mode) {
+      case LiteralMode::equals:
+        return t == lit;
+      case LiteralMode::prefix:
+        return t.substr(0, lit.size()) == lit;
+      case LiteralMode::suffix:
+        return t.substr(t.size() - lit.size()) == lit;
+      case LiteralMode::contains:
+        return contains(t, lit);
+    }
+    return false;
+  }
+
+  /// Whether `needle` occurs in `hay`: memchr for one byte of the needle that is not a common
+  /// separator (values are short; this beats memmem's set-up there), then memcmp.
+  static bool contains(std::string_view hay, std::string_view needle) {
+    if (needle.empty()) return true;
+    if (needle.size() > hay.size()) return false;
+    std::size_t k = 0;
+    while (k + 1 < needle.size() && std::strchr(" \\/-._:'\"", needle[k]) != nullptr)
+      ++k;
+    const char* p = hay.data() + k;
+    const char* const last = hay.data() + (hay.size() - needle.size()) + k;  // last spot for k
+    while (p <= last) {
+      p = static_cast<const char*>(
+          std::memchr(p, needle[k], static_cast<std::size_t>(last - p) + 1));
+      if (p == nullptr) return false;
+      if (std::memcmp(p - k, needle.data(), needle.size()) == 0) return true;
+      ++p;
+    }
+    return false;
+  }
   struct MatchContext {
     SigmaScanner* self;
     const SlotDatabase* db;
     std::uint32_t value;
     std::size_t length;
     bool literal;
+    bool trigger;  ///< fire triggers (the event scan); false for scans made while evaluating
   };
+
+  void fire(std::uint32_t atom, std::uint32_t value) {
+    if (atom_hit_[atom] != no_index) return;
+    atom_hit_[atom] = value;
+    fired_.push_back(atom);
+    for (std::uint32_t i = p_.opens_begin[atom]; i < p_.opens_begin[atom + 1]; ++i)
+      open_group(p_.opens_groups[i]);
+    for (std::uint32_t i = p_.trigger_begin[atom]; i < p_.trigger_begin[atom + 1]; ++i) {
+      const std::uint32_t r = p_.trigger_rules[i];
+      if (!rule_mark_[r]) {
+        rule_mark_[r] = 1;
+        candidates_.push_back(r);
+      }
+    }
+  }
+
+  void open_group(std::uint32_t g) {
+    if (group_open_[g]) return;
+    group_open_[g] = 1;
+    open_groups_.push_back(g);
+  }
 
   static int on_match(unsigned id, unsigned long long /*from*/, unsigned long long to,
                       unsigned /*flags*/, void* context) {
@@ -124,16 +274,38 @@ class SigmaScanner final : public RuleScanner {
           break;
       }
     }
-    s.atom_hit_[atom] = cx->value;
-    s.fired_.push_back(atom);
-    for (std::uint32_t i = s.p_.trigger_begin[atom]; i < s.p_.trigger_begin[atom + 1]; ++i) {
-      const std::uint32_t r = s.p_.trigger_rules[i];
-      if (!s.rule_mark_[r]) {
-        s.rule_mark_[r] = 1;
-        s.candidates_.push_back(r);
-      }
+    if (cx->trigger) {
+      s.fire(atom, cx->value);
+    } else {
+      s.atom_hit_[atom] = cx->value;
+      s.fired_.push_back(atom);
     }
     return 0;
+  }
+
+  /// Fires the eager `equals` atoms that value `index` (`text`) equals.
+  void match_equals(const EqualsTable& t, std::string_view text, std::uint32_t index) {
+    if (!t.cased.empty()) {
+      if (auto it = t.cased.find(text); it != t.cased.end())
+        for (auto a : it->second)
+          fire(a, index);
+    }
+    if (!t.caseless.empty()) {
+      equals_key_.resize(text.size());
+      for (std::size_t i = 0; i < text.size(); ++i)
+        equals_key_[i] = fold(text[i]);
+      if (auto it = t.caseless.find(std::string_view(equals_key_)); it != t.caseless.end())
+        for (auto a : it->second)
+          fire(a, index);
+    }
+  }
+
+  void scan_database(const SlotDatabase& db, bool literal, std::uint32_t value,
+                     bool trigger = true) {
+    if (!db.database) return;
+    const std::string_view text = values_[value].text;
+    MatchContext cx{this, &db, value, text.size(), literal, trigger};
+    if (!hs_scan_block(db.database, text, scratch_, &on_match, &cx)) ++scan_errors_;
   }
 
   void add_value(std::uint32_t slot, std::string_view name, std::string_view text) {
@@ -142,18 +314,87 @@ class SigmaScanner final : public RuleScanner {
     values_.push_back(Value{slot, slot_first_[slot], name, text});
     slot_first_[slot] = index;
     if (reference_) return;
+    if (slot == keywords_slot_) {
+      keyword_values_.push_back(index);  // scanned last, and only when needed
+      return;
+    }
     const Slot& s = p_.slots[slot];
-    MatchContext cx{this, nullptr, index, text.size(), true};
-    if (s.literals.database) {
-      cx.db = &s.literals;
-      cx.literal = true;
-      if (!hs_scan_block(s.literals.database, text, scratch_, &on_match, &cx)) ++scan_errors_;
+    if (!s.equals.empty() && text.size() <= s.equals.longest) match_equals(s.equals, text, index);
+    scan_database(s.literals, true, index);
+    scan_database(s.regexes, false, index);
+  }
+
+  /// Scans the keywords with every keyword group that opened, and with the gates: they are in
+  /// every group's database, so they are scanned alone only when no group with a database
+  /// opened (then they may open some).
+  void scan_keywords() {
+    if (keyword_values_.empty()) return;
+    for (auto g : p_.keyword_groups_always)
+      open_group(g);
+    bool gates = false;
+    // Scanning may fire atoms that open more groups: `open_groups_` grows meanwhile.
+    for (std::size_t i = 0;; ++i) {
+      if (i == open_groups_.size()) {
+        if (gates) break;
+        gates = true;
+        for (auto v : keyword_values_) {
+          scan_database(p_.keyword_gate_literals, true, v);
+          scan_database(p_.keyword_gate_regexes, false, v);
+        }
+        if (i == open_groups_.size()) break;
+      }
+      const Program::KeywordGroup& group = p_.keyword_groups[open_groups_[i]];
+      if (group.literals.database || group.regexes.database) gates = true;
+      for (auto v : keyword_values_) {
+        scan_database(group.literals, true, v);
+        scan_database(group.regexes, false, v);
+      }
+      group_open_[open_groups_[i]] = group_scanned;
     }
-    if (s.regexes.database) {
-      cx.db = &s.regexes;
-      cx.literal = false;
-      if (!hs_scan_block(s.regexes.database, text, scratch_, &on_match, &cx)) ++scan_errors_;
+    gates_scanned_ = true;
+  }
+
+  /// Whether atom `a` (not marked hit) is known not to match: its database was scanned, or it
+  /// was matched on demand already.
+  bool atom_known(const Atom& a, std::uint32_t atom) const {
+    if (a.slot == keywords_slot_) {
+      if (p_.keyword_gate[atom] && gates_scanned_) return true;
+      for (std::uint32_t i = p_.in_groups_begin[atom]; i < p_.in_groups_begin[atom + 1]; ++i)
+        if (group_open_[p_.in_groups[i]] == group_scanned) return true;
+    } else if (a.eager) {
+      return true;
     }
+    if (a.literal) return atom_done_[atom] != 0;
+    return (slot_flags_[a.slot] & lazy_regexes_scanned) != 0;
+  }
+
+  /// Matches a lazy atom (or an eager one whose keywords scan was skipped) on demand.
+  void resolve_atom(const Atom& a, std::uint32_t atom) {
+    if (a.literal) {
+      atom_done_[atom] = 1;
+      done_.push_back(atom);
+      for (std::uint32_t v = slot_first_[a.slot]; v != no_index; v = values_[v].next) {
+        if (literal_matches(a, v)) {
+          atom_hit_[atom] = v;
+          fired_.push_back(atom);
+          break;
+        }
+      }
+    } else {
+      slot_flags_[a.slot] |= lazy_regexes_scanned;
+      const SlotDatabase& db = p_.slots[a.slot].lazy_regexes;
+      for (std::uint32_t v = slot_first_[a.slot]; v != no_index; v = values_[v].next)
+        scan_database(db, false, v, false);
+    }
+  }
+
+  /// True when atom `atom` matches a value of its slot, matching it now if needed.
+  bool atom_fired(std::uint32_t atom) {
+    if (atom_hit_[atom] != no_index) return true;
+    const Atom& a = p_.atoms[atom];
+    if (atom_known(a, atom)) return false;
+    resolve_atom(a, atom);
+    return atom_hit_[atom] != no_index;
   }
 
   void add_header(HeaderField h, std::string_view name, std::string_view text) {
@@ -165,13 +406,24 @@ class SigmaScanner final : public RuleScanner {
     for (auto a : fired_)
       atom_hit_[a] = no_index;
     fired_.clear();
-    for (auto s : touched_)
+    for (auto s : touched_) {
       slot_first_[s] = no_index;
+      slot_flags_[s] = 0;
+    }
     touched_.clear();
     values_.clear();
     for (auto r : candidates_)
       rule_mark_[r] = 0;
     candidates_.clear();
+    for (auto a : done_)
+      atom_done_[a] = 0;
+    done_.clear();
+    for (auto g : open_groups_)
+      group_open_[g] = 0;
+    open_groups_.clear();
+    gates_scanned_ = false;
+    keyword_values_.clear();
+    folded_.clear();
   }
 
   void scan_event(const Event& e, std::uint32_t index, std::vector<Detection>& out) {
@@ -187,12 +439,16 @@ class SigmaScanner final : public RuleScanner {
     if (e.facility < 24) add_header(HeaderField::facility, "facility", small_numbers[e.facility]);
     if (e.severity < 24) add_header(HeaderField::severity, "severity", small_numbers[e.severity]);
     for (const Field& f : e.fields) {
-      const std::string_view name =
-          p_.normalizer.normalize(f.name, name_buffer_, sizeof name_buffer_);
-      auto it = p_.slot_by_name.find(name);
-      if (it == p_.slot_by_name.end()) continue;
-      add_value(it->second, f.name, f.value);
+      const std::uint32_t slot = slot_cache_.find(f.name, [&](std::string_view raw) {
+        const std::string_view name =
+            p_.normalizer.normalize(raw, name_buffer_, sizeof name_buffer_);
+        auto it = p_.slot_by_name.find(name);
+        return it == p_.slot_by_name.end() ? no_index : it->second;
+      });
+      if (slot == no_index) continue;
+      add_value(slot, f.name, f.value);
     }
+    if (!reference_) scan_keywords();
     if (reference_) {
       for (std::uint32_t r = 0; r < p_.rules.size(); ++r) {
         if (!rule_mark_[r]) {
@@ -228,7 +484,7 @@ class SigmaScanner final : public RuleScanner {
       const Leaf& l = p_.leaves[i];
       if (!l.positive || l.context) continue;
       if (l.kind == LeafKind::atom) {
-        if (atom_hit_[l.atom] != no_index && eval_leaf(l)) add(values_[atom_hit_[l.atom]]);
+        if (eval_leaf(l) && atom_hit_[l.atom] != no_index) add(values_[atom_hit_[l.atom]]);
       } else if (slot_first_[l.slot] != no_index && eval_leaf(l)) {
         add(values_[slot_first_[l.slot]]);
       }
@@ -250,6 +506,8 @@ class SigmaScanner final : public RuleScanner {
         const RE2& re = *reference_regexes_[atom];
         return RE2::PartialMatch(re2::StringPiece(t.data(), t.size()), re);
       }
+      // Kept apart from `literal_matches` (the scanner's on-demand matcher) on purpose: the
+      // differential test then checks that one too.
       const std::string_view lit = a.pattern;
       if (lit.size() > t.size()) return false;
       auto eq = [&](std::string_view x) { return a.caseless ? equal_fold(x, lit) : x == lit; };
@@ -269,7 +527,7 @@ class SigmaScanner final : public RuleScanner {
     });
   }
 
-  bool eval_leaf(const Leaf& l) const {
+  bool eval_leaf(const Leaf& l) {
     switch (l.kind) {
       case LeafKind::atom:
         if (reference_) {
@@ -280,7 +538,7 @@ class SigmaScanner final : public RuleScanner {
             return RE2::PartialMatch(re2::StringPiece(t.data(), t.size()), re);
           });
         }
-        if (atom_hit_[l.atom] == no_index) return false;
+        if (!atom_fired(l.atom)) return false;
         if (!p_.atoms[l.atom].prefilter) return true;
         [[fallthrough]];
       case LeafKind::re2_only: {
@@ -344,7 +602,7 @@ class SigmaScanner final : public RuleScanner {
     return false;
   }
 
-  bool eval(std::uint32_t n) const {
+  bool eval(std::uint32_t n) {
     const Node& node = p_.nodes[n];
     switch (node.kind) {
       case Node::Kind::true_:
@@ -377,8 +635,21 @@ class SigmaScanner final : public RuleScanner {
   std::vector<std::uint32_t> touched_;
   std::vector<std::uint32_t> fired_;
   std::vector<std::uint32_t> candidates_;
+  std::uint32_t keywords_slot_ = no_index;
+  std::vector<std::uint32_t> keyword_values_;
+  static constexpr std::uint8_t group_scanned = 2;
+  std::vector<std::uint8_t> group_open_;  ///< per keyword group, this event: 1 open, 2 scanned
+  bool gates_scanned_ = false;
+  std::vector<std::uint32_t> open_groups_;
+  std::string folded_;      ///< lower-cased values for on-demand caseless matching
+  std::string equals_key_;  ///< a value in lower case, for `EqualsTable::caseless`
+  static constexpr std::uint8_t lazy_regexes_scanned = 1;
+  std::vector<std::uint8_t> slot_flags_;  ///< per slot, this event
+  std::vector<std::uint8_t> atom_done_;   ///< lazy literal atoms matched on demand this event
+  std::vector<std::uint32_t> done_;
   std::uint64_t scan_errors_ = 0;
   char name_buffer_[256];
+  SlotCache slot_cache_;
   bool reference_ = false;
   std::vector<std::unique_ptr<RE2>> reference_regexes_;
 };

@@ -155,6 +155,7 @@ Result<std::shared_ptr<const RuleSet>> build(const std::vector<Source>& sources,
   auto program = std::make_unique<Program>();
   program->normalizer = mapping->normalizer;
   Lowerer lowerer(*program, *mapping);
+  lowerer.set_regex_engine(options.regex_engine);
   for (const auto& rule : rules) {
     if (min_rank >= 0 && level_rank(rule.level) < min_rank) {
       report.skipped.push_back({rule.path, rule.id, rule.title, "below minimum level",
@@ -181,11 +182,16 @@ Result<std::shared_ptr<const RuleSet>> build(const std::vector<Source>& sources,
     }
   }
   report.regex_fallbacks = lowerer.regex_fallbacks();
+  report.regexes_hyperscan = lowerer.regex_engine_count(0);
+  report.regexes_prefiltered = lowerer.regex_engine_count(1);
+  report.regexes_re2_only = lowerer.regex_engine_count(2);
   if (auto r = finalize_program(*program); !r) return r.error();
   report.loaded = program->rules.size();
   report.always_evaluated = program->always_rules.size();
-  for (const auto& slot : program->slots)
-    report.atoms += slot.literals.atoms.size() + slot.regexes.atoms.size();
+  for (const auto& atom : program->atoms) {
+    ++report.atoms;
+    if (atom.eager) ++report.eager_atoms;
+  }
   report.compile_ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   std::shared_ptr<const RuleSet> set = std::make_shared<SigmaRuleSet>(std::move(program));

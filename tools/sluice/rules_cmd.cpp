@@ -51,10 +51,11 @@ int check(const rules::SigmaOptions& options, bool quiet) {
                 d.rule_id.empty() ? "-" : d.rule_id.c_str(), d.reason.c_str(), d.message.c_str());
   }
   std::printf(
-      "loaded   %zu rules in %.0f ms (YAML %.0f ms; %zu Hyperscan patterns, %zu regexes through "
-      "RE2, "
-      "%zu rules evaluated on every event)\n",
-      report.loaded, report.compile_ms, report.parse_ms, report.atoms, report.regex_fallbacks,
+      "loaded   %zu rules in %.0f ms (YAML %.0f ms; %zu atoms, %zu scanned on every event; "
+      "regexes: %zu Hyperscan, %zu Hyperscan prefilter + RE2, %zu RE2 alone; %zu rules "
+      "evaluated on every event)\n",
+      report.loaded, report.compile_ms, report.parse_ms, report.atoms, report.eager_atoms,
+      report.regexes_hyperscan, report.regexes_prefiltered, report.regexes_re2_only,
       report.always_evaluated);
   std::printf("skipped  %zu\n", report.skipped.size());
   for (const auto& [reason, n] : skipped)

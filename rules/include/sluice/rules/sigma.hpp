@@ -22,6 +22,14 @@
 
 namespace sluice::rules {
 
+/// Which engine runs a `|re` regex that Hyperscan accepts as it is. Regexes Hyperscan rejects
+/// always go to Hyperscan's prefilter mode with RE2 confirmation, else to RE2 alone.
+enum class RegexEngine {
+  automatic,  ///< Hyperscan alone (the fastest, measured in bench/micro/sigma_bench.cpp)
+  prefilter,  ///< Hyperscan with HS_FLAG_PREFILTER, each hit confirmed by RE2
+  re2,        ///< RE2 alone, over the field's values of candidate rules
+};
+
 /// What to load and how to map it onto events.
 struct SigmaOptions {
   /// Rule files or folders (searched recursively for `*.yml` / `*.yaml`; `*.test.yml` files are
@@ -34,6 +42,8 @@ struct SigmaOptions {
   std::string min_level;
   /// Statuses loaded (stable, test, experimental, ...); empty = all.
   std::vector<std::string> statuses;
+  /// For tests and measurements: force regexes Hyperscan accepts through another engine.
+  RegexEngine regex_engine = RegexEngine::automatic;
 };
 
 /// One rule (or file) that was not loaded, and why.
@@ -58,14 +68,23 @@ struct LoadReport {
   std::vector<RuleDiagnostic> skipped;
   /// Malformed rules and unreadable files, one entry per problem.
   std::vector<RuleDiagnostic> errors;
-  /// Regexes that Hyperscan rejected and that run through RE2 instead (prefiltered by Hyperscan
-  /// where it accepts `HS_FLAG_PREFILTER`, else evaluated directly).
+  /// Regex leaves that run through RE2 (prefiltered by Hyperscan where it accepts
+  /// `HS_FLAG_PREFILTER`, else evaluated directly): those Hyperscan rejects, and with a forced
+  /// `SigmaOptions::regex_engine` every `|re` regex.
   std::size_t regex_fallbacks = 0;
+  /// Distinct `|re` regexes (per pattern and flags) by engine: Hyperscan alone, Hyperscan
+  /// prefilter (`HS_FLAG_PREFILTER`) with RE2 confirmation, RE2 alone.
+  std::size_t regexes_hyperscan = 0;
+  std::size_t regexes_prefiltered = 0;
+  std::size_t regexes_re2_only = 0;
   /// Rules evaluated on every event because they can match without any of their atoms firing
   /// (pure negations, `null`, `exists`, comparisons); all others run only when an atom fires.
   std::size_t always_evaluated = 0;
-  /// Distinct Hyperscan patterns (atoms) over all fields.
+  /// Distinct atoms (literal or regex, per field) over all rules.
   std::size_t atoms = 0;
+  /// The atoms in databases scanned on every event (they trigger a rule, or open a keyword
+  /// group); the others are matched only when a rule being evaluated reads them.
+  std::size_t eager_atoms = 0;
   /// Wall time of parsing plus compiling, in milliseconds.
   double compile_ms = 0;
   /// The part of `compile_ms` spent reading and parsing YAML.
