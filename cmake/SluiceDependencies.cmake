@@ -11,6 +11,8 @@ pkg_check_modules(HS REQUIRED IMPORTED_TARGET libhs)
 pkg_check_modules(PCAP REQUIRED IMPORTED_TARGET libpcap)
 pkg_check_modules(JEMALLOC IMPORTED_TARGET jemalloc)
 find_package(yaml-cpp REQUIRED)
+# oneTBB: the correlation engine updates its shards in parallel (libtbb-dev).
+find_package(TBB REQUIRED)
 pkg_check_modules(RE2 REQUIRED IMPORTED_TARGET re2)
 
 # Accelerators: AUTO turns each on when its toolkit is found. The modules that use them
