@@ -7,7 +7,9 @@
 
 #include <charconv>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <optional>
 #include <string>
 
 #include "app.hpp"
@@ -32,6 +34,8 @@ constexpr const char* scan_usage =
     "  --output WHAT        alerts (default with --rules), events (default without), all, none\n"
     "  --out FILE           where JSON lines go (default: stdout)\n"
     "  --store DIR          also keep every event in the event store in DIR\n"
+    "  --no-correlation     ignore correlation rules among the rules\n"
+    "  --tolerance SECONDS  correlation: accepted out-of-order lateness (default 5)\n"
     "  --stats              print counters as one JSON object, the last line on stderr\n"
     "  --workers N          worker threads (default: one per core)\n"
     "  --batch-size N       records per batch (default 512)\n"
@@ -66,6 +70,8 @@ int scan_command(int argc, char** argv) {
   bool stats_wanted = false;
   std::string store_path;
   std::vector<std::string> inputs;
+  bool correlation_wanted = true;
+  CorrelationSettings correlation;
   for (int i = 1; i < argc; ++i) {
     const std::string_view a = argv[i];
     auto need_value = [&](const char* name) -> const char* {
@@ -116,6 +122,17 @@ int scan_command(int argc, char** argv) {
       store_path = v;
     } else if (a == "--stats") {
       stats_wanted = true;
+    } else if (a == "--no-correlation") {
+      correlation_wanted = false;
+    } else if (a == "--tolerance") {
+      const char* v = need_value("--tolerance");
+      char* end = nullptr;
+      const double seconds = v ? std::strtod(v, &end) : -1;
+      if (v == nullptr || *end != '\0' || seconds < 0) {
+        std::fprintf(stderr, "sluice scan: --tolerance needs seconds >= 0\n");
+        return 2;
+      }
+      correlation.engine.tolerance_ns = static_cast<std::int64_t>(seconds * 1e9);
     } else if (a == "--workers" || a == "--batch-size" || a == "--ring-capacity") {
       const char* v = need_value(argv[i]);
       std::size_t n = 0;
@@ -164,6 +181,7 @@ int scan_command(int argc, char** argv) {
     for (auto& s : sources.value())
       pipeline.add_source(std::move(s));
   }
+  std::shared_ptr<const rules::CorrelationSet> correlations;
   if (!rules_config.paths.empty()) {
     auto r = load_rules(rules_config, false);
     if (!r) {
@@ -171,15 +189,48 @@ int scan_command(int argc, char** argv) {
       return 2;
     }
     pipeline.set_rules(r.value());
+    if (correlation_wanted) {
+      auto c = load_correlation_rules(rules_config, r.value());
+      if (!c) {
+        std::fprintf(stderr, "sluice scan: correlation: %s\n", c.error().message.c_str());
+        return 2;
+      }
+      if (!c.value()->specs().empty()) correlations = c.value();
+    }
   }
+  const bool alerts_wanted = output_kind == "alerts" || output_kind == "all";
   for (auto [kind, wanted] :
        {std::pair{JsonLinesKind::events, output_kind == "events" || output_kind == "all"},
-        std::pair{JsonLinesKind::alerts, output_kind == "alerts" || output_kind == "all"}}) {
+        std::pair{JsonLinesKind::alerts, alerts_wanted}}) {
     if (!wanted) continue;
-    if (auto added = add_json_output(pipeline, kind, out_path); !added) {
-      std::fprintf(stderr, "sluice scan: %s\n", added.error().message.c_str());
+    auto out = JsonLinesOutput::open(kind, out_path);
+    if (!out) {
+      std::fprintf(stderr, "sluice scan: %s\n", out.error().message.c_str());
       return 1;
     }
+    // Base alerts obey `generate`: rules that only feed correlations raise none of their own.
+    if (kind == JsonLinesKind::alerts && correlations)
+      pipeline.add_output(
+          std::make_unique<rules::GeneratingOutput>(std::move(out).value(), correlations));
+    else
+      pipeline.add_output(std::move(out).value());
+  }
+  std::optional<CorrelationWiring> wiring;
+  if (correlations) {
+    // Correlation alerts go where the base alerts go (--out), after them in each batch.
+    AlertsConfig alerts;
+    if (alerts_wanted) {
+      AlertSinkConfig sink;
+      sink.type = out_path == "-" ? "stdout" : "jsonl";
+      sink.path = out_path;
+      alerts.sinks.push_back(sink);
+    }
+    auto w = add_correlation(pipeline, correlations, correlation, alerts, false, "", nullptr);
+    if (!w) {
+      std::fprintf(stderr, "sluice scan: %s\n", w.error().message.c_str());
+      return 1;
+    }
+    wiring = std::move(w).value();
   }
   StoreOutput* store = nullptr;
   if (!store_path.empty()) {
@@ -207,6 +258,11 @@ int scan_command(int argc, char** argv) {
     }
   }
   pipeline.wait();
+  if (wiring) {
+    // End of input: every open window is decided now (replay = live, then the stream ends).
+    wiring->output->finish();
+    std::fprintf(stderr, "sluice scan: %s\n", correlation_summary(*wiring).c_str());
+  }
   if (store != nullptr) std::fprintf(stderr, "sluice scan: store: %s\n", store->summary().c_str());
   if (stats_wanted) std::fprintf(stderr, "%s\n", pipeline.stats().to_json().c_str());
   return 0;
