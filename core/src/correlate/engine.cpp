@@ -101,16 +101,26 @@ namespace {
 constexpr std::uint32_t nil = 0xffffffffu;
 constexpr std::int64_t no_time = std::numeric_limits<std::int64_t>::min();
 
-/// One windowed event: its time, its reference and (value_count) the value's hash or
-/// (temporal_ordered) the event's own time.
+/// One windowed event as the engine reasons about it: its time, its reference and
+/// (value_count) the value's hash or (temporal_ordered) the event's own time.
 struct Entry {
   std::int64_t t;
   std::uint64_t ref;
   std::uint64_t aux;
 };
 
+/// What a group stores per windowed event, 16 bytes at a time: event_count and temporal keep
+/// one slot per event ({t, ref}; their aux is t), value_count and temporal_ordered two
+/// ({t, ref}, {aux, 0}). Two slots live inside the group, so an event_count group holding up
+/// to two events needs no heap memory (the measured case in bench/RESULTS.md).
+struct Slot {
+  std::int64_t a;
+  std::uint64_t b;
+};
+constexpr std::uint32_t inline_slots = 2;
+
 /// A group: one (correlation, group key). Trivially copyable; `many` is owned and freed by
-/// the shard when the group is removed.
+/// the engine when the group is removed.
 struct Group {
   std::uint64_t hash;
   std::int64_t last_ns;   ///< last applied event time (LRU order)
@@ -120,17 +130,15 @@ struct Group {
   std::uint16_t corr;
   std::uint32_t prev;
   std::uint32_t next;
-  std::uint32_t size;   ///< entries in use
-  std::uint32_t cap;    ///< entries allocated (<= 1: the inline one)
+  std::uint32_t size;   ///< items (windowed events) in use
+  std::uint32_t cap;    ///< items allocated
   std::uint64_t count;  ///< events in the window (windows decided at close)
   union {
-    Entry one;
-    Entry* many;
+    Slot local[inline_slots];
+    Slot* many;
   };
-  Entry* entries() { return cap <= 1 ? &one : many; }
-  const Entry* entries() const { return cap <= 1 ? &one : many; }
 };
-static_assert(sizeof(Group) == 80, "Group layout: keep it small, the memory target depends on it");
+static_assert(sizeof(Group) == 88, "Group layout: keep it small, the memory target depends on it");
 
 /// An input waiting for the watermark.
 struct Pending {
@@ -164,6 +172,7 @@ struct RuleRuntime {
   std::uint32_t steps;
   std::uint64_t need;  ///< monotone: the count that fires
   bool monotone;
+  std::uint32_t width;  ///< slots per item (see `Slot`)
 };
 
 struct Shard {
@@ -173,17 +182,12 @@ struct Shard {
   std::uint32_t tail = nil;
   std::string keys;
   std::size_t dead_key_bytes = 0;
-  std::size_t heap_entries = 0;
+  std::size_t heap_slots = 0;
   std::vector<PendingQueue> pending;  // per level
   std::vector<CorrelationAlert> out;
   std::uint64_t applied = 0;
   std::uint64_t evicted = 0;
   std::uint64_t expired = 0;
-
-  ~Shard() {
-    for (auto& g : groups)
-      if (g.cap > 1) delete[] g.many;
-  }
 };
 
 }  // namespace
@@ -208,6 +212,12 @@ struct CorrelationEngine::Impl {
   std::uint64_t dropped_restored = 0;
   std::atomic<std::uint64_t> published[8] = {};  // stats for other threads, see publish()
 
+  ~Impl() {
+    for (auto& sh : shards)
+      for (auto& g : sh->groups)
+        if (on_heap(g)) delete[] g.many;
+  }
+
   Impl(std::vector<CorrelationSpec> s, CorrelationConfig c)
       : specs(std::move(s)),
         config(c),
@@ -225,6 +235,10 @@ struct CorrelationEngine::Impl {
       r.steps = static_cast<std::uint32_t>(std::max<std::size_t>(1, sp.rule.rules.size()));
       r.monotone = sp.rule.condition.monotone();
       r.need = std::max<std::uint64_t>(1, sp.rule.condition.min);
+      r.width = sp.rule.type == CorrelationType::value_count ||
+                        sp.rule.type == CorrelationType::temporal_ordered
+                    ? 2
+                    : 1;
       rt.push_back(r);
       levels = std::max(levels, sp.level + 1);
     }
@@ -321,17 +335,16 @@ struct CorrelationEngine::Impl {
     const auto& r = rt[corr];
     const bool per_step = r.spec->rule.type == CorrelationType::temporal ||
                           r.spec->rule.type == CorrelationType::temporal_ordered;
-    if (per_step && r.steps > 1) {
+    g.cap = inline_slots / r.width;
+    if (per_step && r.steps > g.cap) {
       g.cap = r.steps;
-      g.many = new Entry[r.steps];
-      sh.heap_entries += r.steps;
-    } else {
-      g.cap = 1;
+      g.many = new Slot[std::size_t{r.steps} * r.width];
+      sh.heap_slots += std::size_t{r.steps} * r.width;
     }
     if (per_step) {
-      for (std::uint32_t s = 0; s < std::max<std::uint32_t>(1, g.cap); ++s)
-        g.entries()[s] = Entry{no_time, 0, 0};
       g.size = r.steps;
+      for (std::uint32_t s = 0; s < r.steps; ++s)
+        set(g, s, Entry{no_time, 0, 0});
     }
     const auto gi = static_cast<std::uint32_t>(sh.groups.size());
     sh.groups.push_back(g);
@@ -355,9 +368,9 @@ struct CorrelationEngine::Impl {
     sh.slots[hole] = nil;
     lru_unlink(sh, gi);
     Group& g = sh.groups[gi];
-    if (g.cap > 1) {
+    if (on_heap(g)) {
       delete[] g.many;
-      sh.heap_entries -= g.cap;
+      sh.heap_slots -= std::size_t{g.cap} * width(g);
     }
     sh.dead_key_bytes += g.key_len;
     const auto last = static_cast<std::uint32_t>(sh.groups.size() - 1);
@@ -391,27 +404,64 @@ struct CorrelationEngine::Impl {
     sh.dead_key_bytes = 0;
   }
 
-  static void ensure_cap(Shard& sh, Group& g, std::uint32_t want) {
-    if (want <= g.cap || want <= 1) return;
+  // ---- window items ----------------------------------------------------------------------
+
+  std::uint32_t width(const Group& g) const { return rt[g.corr].width; }
+  bool on_heap(const Group& g) const { return std::size_t{g.cap} * width(g) > inline_slots; }
+  Slot* slots(Group& g) const { return on_heap(g) ? g.many : g.local; }
+  const Slot* slots(const Group& g) const { return on_heap(g) ? g.many : g.local; }
+
+  Entry get(const Group& g, std::uint32_t i) const {
+    const Slot* s = slots(g);
+    if (width(g) == 1) return {s[i].a, s[i].b, static_cast<std::uint64_t>(s[i].a)};
+    return {s[2 * i].a, s[2 * i].b, static_cast<std::uint64_t>(s[2 * i + 1].a)};
+  }
+
+  void set(Group& g, std::uint32_t i, const Entry& e) const {
+    Slot* s = slots(g);
+    if (width(g) == 1) {
+      s[i] = Slot{e.t, e.ref};
+    } else {
+      s[2 * i] = Slot{e.t, e.ref};
+      s[2 * i + 1] = Slot{static_cast<std::int64_t>(e.aux), 0};
+    }
+  }
+
+  void ensure_cap(Shard& sh, Group& g, std::uint32_t want) const {
+    if (want <= g.cap) return;
+    const std::uint32_t w = width(g);
     std::uint32_t cap = std::max<std::uint32_t>(2, g.cap);
     while (cap < want)
       cap *= 2;
-    auto* fresh = new Entry[cap];
-    std::memcpy(fresh, g.entries(), sizeof(Entry) * g.size);
-    if (g.cap > 1) {
+    auto* fresh = new Slot[std::size_t{cap} * w];
+    std::memcpy(fresh, slots(g), sizeof(Slot) * g.size * w);
+    if (on_heap(g)) {
       delete[] g.many;
-      sh.heap_entries -= g.cap;
+      sh.heap_slots -= std::size_t{g.cap} * w;
     }
     g.many = fresh;
     g.cap = cap;
-    sh.heap_entries += cap;
+    sh.heap_slots += std::size_t{cap} * w;
   }
 
-  static void drop_front(Group& g, std::uint32_t n) {
+  void push(Shard& sh, Group& g, const Entry& e) const {
+    ensure_cap(sh, g, g.size + 1);
+    set(g, g.size++, e);
+  }
+
+  void drop_front(Group& g, std::uint32_t n) const {
     if (n == 0) return;
-    Entry* e = g.entries();
-    std::memmove(e, e + n, sizeof(Entry) * (g.size - n));
+    const std::uint32_t w = width(g);
+    Slot* s = slots(g);
+    std::memmove(s, s + std::size_t{n} * w, sizeof(Slot) * (g.size - n) * w);
     g.size -= n;
+  }
+
+  std::vector<Entry> items(const Group& g) const {
+    std::vector<Entry> out(g.size);
+    for (std::uint32_t i = 0; i < g.size; ++i)
+      out[i] = get(g, i);
+    return out;
   }
 
   // ---- alerts ----------------------------------------------------------------------------
@@ -438,32 +488,32 @@ struct CorrelationEngine::Impl {
     const auto type = r.spec->rule.type;
     std::uint64_t count = g.count;
     std::vector<Entry> contributing;
-    Entry* e = g.entries();
     if (type == CorrelationType::temporal || type == CorrelationType::temporal_ordered) {
       count = 0;
       for (std::uint32_t s = 0; s < g.size; ++s) {
-        if (e[s].t != no_time)
+        const Entry e = get(g, s);
+        if (e.t != no_time)
           ++count;
         else if (type == CorrelationType::temporal_ordered)
           break;  // the ordered prefix
       }
-      for (std::uint32_t s = 0; s < g.size; ++s)
-        if (e[s].t != no_time)
-          contributing.push_back(Entry{static_cast<std::int64_t>(e[s].aux), e[s].ref, 0});
+      for (std::uint32_t s = 0; s < g.size; ++s) {
+        const Entry e = get(g, s);
+        if (e.t != no_time)
+          contributing.push_back(Entry{static_cast<std::int64_t>(e.aux), e.ref, 0});
+      }
       std::sort(contributing.begin(), contributing.end(),
                 [](const Entry& a, const Entry& b) { return a.t < b.t; });
-    } else if (type == CorrelationType::value_count) {
-      count = g.size;
-      contributing.assign(e, e + g.size);
     } else {
-      contributing.assign(e, e + g.size);
+      if (type == CorrelationType::value_count) count = g.size;
+      contributing = items(g);
     }
     if (g.count > 0 && r.spec->rule.condition.holds(count))
       emit(sh, g, g.first_ns, g.last_ns, count, contributing, 0, false);
     g.count = 0;
     if (type == CorrelationType::temporal || type == CorrelationType::temporal_ordered) {
       for (std::uint32_t s = 0; s < g.size; ++s)
-        e[s] = Entry{no_time, 0, 0};
+        set(g, s, Entry{no_time, 0, 0});
     } else {
       g.size = 0;
     }
@@ -483,6 +533,14 @@ struct CorrelationEngine::Impl {
       remove(sh, sh.head);
       ++sh.expired;
     }
+  }
+
+  /// Drops the items older than `from` (items are kept in time order).
+  void drop_older(Group& g, std::int64_t from) const {
+    std::uint32_t old = 0;
+    while (old < g.size && get(g, old).t < from)
+      ++old;
+    drop_front(g, old);
   }
 
   void apply(Shard& sh, const Pending& p, std::string_view key) {
@@ -507,6 +565,7 @@ struct CorrelationEngine::Impl {
     const std::int64_t t = p.t;
     const std::int64_t from = t - r.timespan;  // window [t - T, t]
     const auto type = r.spec->rule.type;
+    const auto t_bits = static_cast<std::uint64_t>(t);
 
     if (!r.monotone) {
       if (g.count > 0 && t > g.first_ns + r.timespan) close_window(sh, g);
@@ -514,103 +573,87 @@ struct CorrelationEngine::Impl {
       ++g.count;
       if (type == CorrelationType::event_count) {
         if (g.size == config.max_refs) drop_front(g, 1);
-        ensure_cap(sh, g, g.size + 1);
-        g.entries()[g.size++] = Entry{t, p.ref, 0};
+        push(sh, g, Entry{t, p.ref, t_bits});
       } else if (type == CorrelationType::value_count) {
-        Entry* e = g.entries();
         bool seen = false;
         for (std::uint32_t i = 0; i < g.size && !seen; ++i)
-          seen = e[i].aux == p.value_hash;
+          seen = get(g, i).aux == p.value_hash;
         // Past the upper bound the count cannot satisfy the condition: keep one more value as
         // the witness and stop growing.
-        if (!seen && g.size <= r.spec->rule.condition.max) {
-          ensure_cap(sh, g, g.size + 1);
-          g.entries()[g.size++] = Entry{t, p.ref, p.value_hash};
-        }
-      } else {
-        Entry* e = g.entries();
-        if (type == CorrelationType::temporal) {
-          e[p.step] = Entry{t, p.ref, static_cast<std::uint64_t>(t)};
-        } else if (p.step == 0 || e[p.step - 1].t != no_time) {
-          e[p.step] =
-              Entry{p.step == 0 ? t : e[p.step - 1].t, p.ref, static_cast<std::uint64_t>(t)};
-        }
+        if (!seen && g.size <= r.spec->rule.condition.max)
+          push(sh, g, Entry{t, p.ref, p.value_hash});
+      } else if (type == CorrelationType::temporal) {
+        set(g, p.step, Entry{t, p.ref, t_bits});
+      } else if (p.step == 0) {
+        set(g, 0, Entry{t, p.ref, t_bits});
+      } else if (const Entry prev = get(g, p.step - 1u); prev.t != no_time) {
+        set(g, p.step, Entry{prev.t, p.ref, t_bits});
       }
     } else if (type == CorrelationType::event_count) {
-      Entry* e = g.entries();
-      std::uint32_t old = 0;
-      while (old < g.size && e[old].t < from)
-        ++old;
-      drop_front(g, old);
+      drop_older(g, from);
       if (g.size + 1 >= r.need) {
-        emit(sh, g, g.size ? g.entries()[0].t : t, t, g.size + 1, {g.entries(), g.size}, p.ref,
-             true);
+        emit(sh, g, g.size ? get(g, 0).t : t, t, g.size + 1, items(g), p.ref, true);
         g.size = 0;
       } else {
-        ensure_cap(sh, g, g.size + 1);
-        g.entries()[g.size++] = Entry{t, p.ref, 0};
+        push(sh, g, Entry{t, p.ref, t_bits});
       }
     } else if (type == CorrelationType::value_count) {
-      Entry* e = g.entries();
-      std::uint32_t old = 0;
-      while (old < g.size && e[old].t < from)
-        ++old;
-      drop_front(g, old);
-      e = g.entries();
-      // Entries stay ordered by last sighting: a value seen again moves to the back.
+      drop_older(g, from);
+      // Items stay ordered by last sighting: a value seen again moves to the back.
       std::uint32_t found = nil;
-      for (std::uint32_t i = 0; i < g.size; ++i)
-        if (e[i].aux == p.value_hash) found = i;
+      for (std::uint32_t i = 0; i < g.size && found == nil; ++i)
+        if (get(g, i).aux == p.value_hash) found = i;
       if (found != nil) {
-        std::memmove(e + found, e + found + 1, sizeof(Entry) * (g.size - found - 1));
-        e[g.size - 1] = Entry{t, p.ref, p.value_hash};
+        for (std::uint32_t i = found; i + 1 < g.size; ++i)
+          set(g, i, get(g, i + 1));
+        set(g, g.size - 1, Entry{t, p.ref, p.value_hash});
       } else {
-        ensure_cap(sh, g, g.size + 1);
-        g.entries()[g.size++] = Entry{t, p.ref, p.value_hash};
+        push(sh, g, Entry{t, p.ref, p.value_hash});
       }
       if (g.size >= r.need) {
-        emit(sh, g, g.entries()[0].t, t, g.size, {g.entries(), g.size}, 0, false);
+        emit(sh, g, get(g, 0).t, t, g.size, items(g), 0, false);
         g.size = 0;
       }
     } else {
-      Entry* e = g.entries();
       std::uint64_t have = 0;
       std::int64_t first = t;
       if (type == CorrelationType::temporal) {
-        e[p.step] = Entry{t, p.ref, static_cast<std::uint64_t>(t)};
+        set(g, p.step, Entry{t, p.ref, t_bits});
         for (std::uint32_t s = 0; s < g.size; ++s) {
-          if (e[s].t != no_time && e[s].t >= from) {
+          const Entry e = get(g, s);
+          if (e.t != no_time && e.t >= from) {
             ++have;
-            first = std::min(first, e[s].t);
+            first = std::min(first, e.t);
           }
         }
       } else {
-        // e[s].t is the start of the latest chain that reached step s (later starts leave more
-        // room); the chain must start within the window ending at this event.
+        // Item s holds the start of the latest chain that reached step s (later starts leave
+        // more room); the chain must start within the window ending at this event.
         if (p.step == 0) {
-          e[0] = Entry{t, p.ref, static_cast<std::uint64_t>(t)};
-        } else if (e[p.step - 1].t != no_time && e[p.step - 1].t >= from) {
-          e[p.step] = Entry{e[p.step - 1].t, p.ref, static_cast<std::uint64_t>(t)};
+          set(g, 0, Entry{t, p.ref, t_bits});
+        } else if (const Entry prev = get(g, p.step - 1u); prev.t != no_time && prev.t >= from) {
+          set(g, p.step, Entry{prev.t, p.ref, t_bits});
         }
         for (std::uint32_t s = 0; s < g.size; ++s) {
-          if (e[s].t == no_time || e[s].t < from) break;
+          const Entry e = get(g, s);
+          if (e.t == no_time || e.t < from) break;
           ++have;
-          first = e[s].t;
+          first = e.t;
         }
-        if (have > 0) first = e[have - 1].t;
       }
       if (have >= r.need) {
         std::vector<Entry> contributing;
         for (std::uint32_t s = 0; s < g.size; ++s) {
-          if (e[s].t == no_time || e[s].t < from) continue;
+          const Entry e = get(g, s);
+          if (e.t == no_time || e.t < from) continue;
           if (type == CorrelationType::temporal_ordered && s >= have) break;
-          contributing.push_back(Entry{static_cast<std::int64_t>(e[s].aux), e[s].ref, 0});
+          contributing.push_back(Entry{static_cast<std::int64_t>(e.aux), e.ref, 0});
         }
         std::stable_sort(contributing.begin(), contributing.end(),
                          [](const Entry& a, const Entry& b) { return a.t < b.t; });
         emit(sh, g, first, t, have, contributing, 0, false);
         for (std::uint32_t s = 0; s < g.size; ++s)
-          e[s] = Entry{no_time, 0, 0};
+          set(g, s, Entry{no_time, 0, 0});
       }
     }
     g.last_ns = std::max(g.last_ns, t);
@@ -768,7 +811,7 @@ struct CorrelationEngine::Impl {
         st.pending += q.items.size();
       st.bytes += sh->slots.capacity() * sizeof(std::uint32_t) +
                   sh->groups.capacity() * sizeof(Group) + sh->keys.capacity() +
-                  sh->heap_entries * sizeof(Entry);
+                  sh->heap_slots * sizeof(Slot);
     }
     return st;
   }
@@ -930,7 +973,7 @@ Result<void> CorrelationEngine::save(const std::string& path) const {
     w.put(g.count);
     w.put(g.size);
     for (std::uint32_t i = 0; i < g.size; ++i) {
-      const Entry& e = g.entries()[i];
+      const Entry e = d.get(g, i);
       w.put(e.t);
       w.put(e.ref);
       w.put(e.aux);
@@ -1017,10 +1060,13 @@ Result<void> CorrelationEngine::restore(const std::string& path) {
     Group& g = sh.groups[gi];
     g.first_ns = first;
     g.count = count;
-    if (size > g.cap) Impl::ensure_cap(sh, g, size);
-    const std::uint32_t keep = std::min<std::uint32_t>(size, std::max<std::uint32_t>(g.cap, 1));
-    std::memcpy(g.entries(), entries.data(), sizeof(Entry) * keep);
-    g.size = keep;
+    // Per-step groups (temporal) come with all their items; windows are rebuilt item by item.
+    const bool per_step = g.size != 0;
+    if (per_step && size != g.size) return bad();
+    if (!per_step) d.ensure_cap(sh, g, size);
+    for (std::uint32_t k = 0; k < size; ++k)
+      d.set(g, k, entries[k]);
+    g.size = size;
     ++d.restored_groups;
   }
   if (!r.get(n)) return bad();
