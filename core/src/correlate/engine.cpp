@@ -4,8 +4,9 @@
 /// `sluice/correlate/engine.hpp`; this file says how.
 ///
 /// Memory per group is what the bench measures (bench/micro/correlate_bench.cpp): one `Group`
-/// (80 bytes, its first window entry inline), a 4-byte table slot at load factor <= 1/2, and
-/// the key bytes. Windows with more than one entry keep them on the heap (24 bytes each).
+/// (88 bytes, two 16-byte window slots inline), a 4-byte table slot at load factor <= 3/4, and
+/// the key bytes; arrays grow by a quarter. Windows needing more than two slots keep them on
+/// the heap (16 bytes per slot; value_count and temporal_ordered use two slots per event).
 #include "sluice/correlate/engine.hpp"
 
 #include <oneapi/tbb/blocked_range.h>
@@ -252,6 +253,14 @@ struct CorrelationEngine::Impl {
     }
   }
 
+  /// Grows `v` by a quarter instead of doubling: group arrays and key pools are most of the
+  /// memory, and doubling would leave up to half of it unused (measured: 154 bytes per live
+  /// event_count group with doubling, see bench/RESULTS.md).
+  template <typename V>
+  static void reserve_for(V& v, std::size_t need) {
+    if (need > v.capacity()) v.reserve(std::max(need, v.capacity() + v.capacity() / 4 + 64));
+  }
+
   std::size_t shard_of(std::uint64_t hash) const {
     return config.shards == 1 ? 0 : static_cast<std::size_t>(hash >> shard_shift);
   }
@@ -321,7 +330,9 @@ struct CorrelationEngine::Impl {
 
   std::uint32_t insert(Shard& sh, std::uint64_t hash, std::uint32_t corr, std::string_view key,
                        std::int64_t t) {
-    if ((sh.groups.size() + 1) * 2 > sh.slots.size()) grow(sh);
+    // Load factor at most 3/4: linear probing stays short at that load, and the table costs
+    // 5.3 to 10.7 bytes per group.
+    if ((sh.groups.size() + 1) * 4 > sh.slots.size() * 3) grow(sh);
     Group g{};
     g.hash = hash;
     g.last_ns = t;
@@ -329,6 +340,7 @@ struct CorrelationEngine::Impl {
     // Keys longer than 64 KiB are cut; the hash still covers the whole key.
     g.key_len = static_cast<std::uint16_t>(std::min<std::size_t>(key.size(), 0xffff));
     g.key_off = static_cast<std::uint32_t>(sh.keys.size());
+    reserve_for(sh.keys, sh.keys.size() + g.key_len);
     sh.keys.append(key.data(), g.key_len);
     g.corr = static_cast<std::uint16_t>(corr);
     g.prev = g.next = nil;
@@ -347,6 +359,7 @@ struct CorrelationEngine::Impl {
         set(g, s, Entry{no_time, 0, 0});
     }
     const auto gi = static_cast<std::uint32_t>(sh.groups.size());
+    reserve_for(sh.groups, sh.groups.size() + 1);
     sh.groups.push_back(g);
     place(sh, gi);
     lru_append(sh, gi);
@@ -669,20 +682,115 @@ struct CorrelationEngine::Impl {
     const std::uint64_t hash = correlation_hash(key, r.seed);
     Shard& sh = *shards[shard_of(hash)];
     PendingQueue& q = sh.pending[r.spec->level];
+    q.items.push_back(make_pending(corr, t, step, hash, value, ref, next_seq++,
+                                   static_cast<std::uint32_t>(q.keys.size()), key.size()));
+    q.keys.append(key);
+  }
+
+  Pending make_pending(std::uint32_t corr, std::int64_t t, std::uint16_t step, std::uint64_t hash,
+                       std::string_view value, std::uint64_t ref, std::uint64_t seq,
+                       std::uint32_t key_off, std::size_t key_len) const {
     Pending p;
     p.t = t;
-    p.seq = next_seq++;
+    p.seq = seq;
     p.hash = hash;
-    p.value_hash = r.spec->rule.type == CorrelationType::value_count
+    p.value_hash = rt[corr].spec->rule.type == CorrelationType::value_count
                        ? correlation_hash(value, 0x76616c7565ull)
                        : 0;
     p.ref = ref;
-    p.key_off = static_cast<std::uint32_t>(q.keys.size());
-    p.key_len = static_cast<std::uint32_t>(key.size());
+    p.key_off = key_off;
+    p.key_len = static_cast<std::uint32_t>(key_len);
     p.corr = corr;
     p.step = step;
-    q.keys.append(key);
-    q.items.push_back(p);
+    return p;
+  }
+
+  // Scatter scratch, reused between submits.
+  std::vector<std::uint64_t> scatter_hash;
+  std::vector<std::uint32_t> scatter_queue;
+  std::vector<std::size_t> scatter_items;
+  std::vector<std::size_t> scatter_bytes;
+
+  /// Adds submitted inputs to their shards' queues: hashing and copying run in parallel over
+  /// chunks of the input (each chunk writes its own precomputed ranges of every queue), so the
+  /// only serial work is a prefix sum per queue. Queue contents are in input order, exactly as
+  /// one thread adding them one by one would leave them. Returns the number of late inputs.
+  std::uint64_t enqueue_all(std::span<const CorrelationInput> in) {
+    const std::size_t n = in.size();
+    const std::uint64_t base_seq = next_seq;
+    next_seq += n;
+    const std::size_t queues = shards.size() * levels;
+    // 1024 inputs per chunk at least: below that the task overhead outweighs the work.
+    const std::size_t chunks = std::clamp<std::size_t>(n / 1024, 1, 64);
+    scatter_hash.resize(n);
+    scatter_queue.resize(n);
+    scatter_items.assign(chunks * queues, 0);
+    scatter_bytes.assign(chunks * queues, 0);
+    std::vector<std::int64_t> chunk_max(chunks, no_time);
+    std::vector<std::uint64_t> chunk_late(chunks, 0);
+    auto range = [&](std::size_t c) { return std::pair{n * c / chunks, n * (c + 1) / chunks}; };
+    auto for_chunks = [&](auto&& f) {
+      if (chunks == 1) return f(std::size_t{0});
+      arena.execute(
+          [&] { tbb::parallel_for(std::size_t{0}, chunks, [&](std::size_t c) { f(c); }); });
+    };
+    for_chunks([&](std::size_t c) {
+      auto [lo, hi] = range(c);
+      for (std::size_t i = lo; i < hi; ++i) {
+        const auto& x = in[i];
+        if (x.time_ns < released) {
+          ++chunk_late[c];  // older than what was already applied: would reorder history
+          scatter_queue[i] = nil;
+          continue;
+        }
+        chunk_max[c] = std::max(chunk_max[c], x.time_ns);
+        const auto& r = rt[x.correlation];
+        const std::uint64_t hash = correlation_hash(x.key, r.seed);
+        const std::size_t q = shard_of(hash) * levels + r.spec->level;
+        scatter_hash[i] = hash;
+        scatter_queue[i] = static_cast<std::uint32_t>(q);
+        ++scatter_items[c * queues + q];
+        scatter_bytes[c * queues + q] += x.key.size();
+      }
+    });
+    std::uint64_t late_inputs = 0;
+    for (std::size_t c = 0; c < chunks; ++c) {
+      late_inputs += chunk_late[c];
+      max_seen = std::max(max_seen, chunk_max[c]);
+    }
+    // Prefix sums: where each chunk writes in each queue.
+    for (std::size_t q = 0; q < queues; ++q) {
+      PendingQueue& pq = shards[q / levels]->pending[q % levels];
+      std::size_t items = pq.items.size(), bytes = pq.keys.size();
+      for (std::size_t c = 0; c < chunks; ++c) {
+        const std::size_t ni = scatter_items[c * queues + q], nb = scatter_bytes[c * queues + q];
+        scatter_items[c * queues + q] = items;
+        scatter_bytes[c * queues + q] = bytes;
+        items += ni;
+        bytes += nb;
+      }
+      if (items != pq.items.size()) {
+        pq.items.resize(items);
+        pq.keys.resize(bytes);
+      }
+    }
+    for_chunks([&](std::size_t c) {
+      auto [lo, hi] = range(c);
+      for (std::size_t i = lo; i < hi; ++i) {
+        const std::uint32_t q = scatter_queue[i];
+        if (q == nil) continue;
+        const auto& x = in[i];
+        PendingQueue& pq = shards[q / levels]->pending[q % levels];
+        std::size_t& at = scatter_items[c * queues + q];
+        std::size_t& key_at = scatter_bytes[c * queues + q];
+        pq.items[at++] =
+            make_pending(x.correlation, x.time_ns, x.step, scatter_hash[i], x.value, x.ref.bits,
+                         base_seq + i, static_cast<std::uint32_t>(key_at), x.key.size());
+        std::memcpy(pq.keys.data() + key_at, x.key.data(), x.key.size());
+        key_at += x.key.size();
+      }
+    });
+    return late_inputs;
   }
 
   void process_shard(Shard& sh, std::uint32_t level, std::int64_t watermark) {
@@ -694,12 +802,34 @@ struct CorrelationEngine::Impl {
       std::inplace_merge(q.items.begin(), q.items.begin() + static_cast<std::ptrdiff_t>(q.sorted),
                          q.items.end(), pending_before);
     }
-    std::size_t n = 0;
-    while (n < q.items.size() && q.items[n].t <= watermark) {
+    std::size_t ready = 0;
+    while (ready < q.items.size() && q.items[ready].t <= watermark)
+      ++ready;
+    // With a million groups the table, the groups and their LRU neighbours miss every cache
+    // level; a three-stage software prefetch (slot, then group, then its neighbours and key)
+    // overlaps those misses. The distances are a trade-off: far enough to hide DRAM latency,
+    // near enough that a group is rarely touched again in between (only a hint either way).
+    constexpr std::size_t d1 = 24, d2 = 16, d3 = 8;
+    const std::size_t mask = sh.slots.size() - 1;
+    auto group_of = [&](std::size_t i) -> const Group* {
+      const std::uint32_t gi = sh.slots[q.items[i].hash & mask];
+      return gi == nil || gi >= sh.groups.size() ? nullptr : &sh.groups[gi];
+    };
+    for (std::size_t n = 0; n < ready; ++n) {
+      if (n + d1 < ready) __builtin_prefetch(&sh.slots[q.items[n + d1].hash & mask]);
+      if (n + d2 < ready)
+        if (const Group* g = group_of(n + d2)) __builtin_prefetch(g);
+      if (n + d3 < ready) {
+        if (const Group* g = group_of(n + d3)) {
+          if (g->prev != nil && g->prev < sh.groups.size()) __builtin_prefetch(&sh.groups[g->prev]);
+          if (g->next != nil && g->next < sh.groups.size()) __builtin_prefetch(&sh.groups[g->next]);
+          __builtin_prefetch(sh.keys.data() + g->key_off);
+        }
+      }
       const Pending& p = q.items[n];
       apply(sh, p, std::string_view(q.keys.data() + p.key_off, p.key_len));
-      ++n;
     }
+    const std::size_t n = ready;
     if (n == q.items.size()) {
       q.items.clear();
       q.keys.clear();
@@ -841,16 +971,10 @@ const CorrelationConfig& CorrelationEngine::config() const {
 void CorrelationEngine::submit(std::span<const CorrelationInput> inputs,
                                std::vector<CorrelationAlert>& out) {
   auto& d = *impl_;
-  for (const auto& in : inputs) {
+  for (const auto& in : inputs)
     SLUICE_ASSERT(in.correlation < d.specs.size(), "correlation input names no loaded rule");
-    ++d.inputs;
-    if (in.time_ns < d.released) {
-      ++d.late;  // older than what was already applied: applying it would reorder history
-      continue;
-    }
-    d.max_seen = std::max(d.max_seen, in.time_ns);
-    d.enqueue(in.correlation, in.time_ns, in.step, in.key, in.value, in.ref.bits);
-  }
+  d.inputs += inputs.size();
+  d.late += d.enqueue_all(inputs);
   if (d.max_seen == no_time) return;
   const std::int64_t tolerance = std::max<std::int64_t>(0, d.config.tolerance_ns);
   const std::int64_t watermark =
