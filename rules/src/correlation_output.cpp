@@ -172,14 +172,25 @@ Result<void> CorrelationOutput::write(std::string_view bytes) {
   if (!inputs.empty()) {
     engine_->submit(inputs, scratch_);
     deliver(scratch_, now);
+    last_input_ns_ = now;
   }
   maybe_snapshot(now);
   return {};
 }
 
 Result<void> CorrelationOutput::flush() {
+  const std::int64_t now = monotonic_now_ns();
+  // Live input that went quiet: what waits for the watermark would wait forever. After as long
+  // in wall time as the tolerance is in event time (at least 200 ms, the pipeline's flush
+  // period), apply it. Off for scans and replays, whose results must not depend on pauses.
+  const std::int64_t quiet = std::max<std::int64_t>(engine_->config().tolerance_ns, 200'000'000);
+  if (drain_when_quiet_ && last_input_ns_ != 0 && now - last_input_ns_ >= quiet) {
+    engine_->drain(scratch_);
+    deliver(scratch_, now);
+    last_input_ns_ = 0;
+  }
   handler_->flush();
-  maybe_snapshot(monotonic_now_ns());
+  maybe_snapshot(now);
   return {};
 }
 

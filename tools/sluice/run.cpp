@@ -159,6 +159,7 @@ int run_command(int argc, char** argv) {
       return 1;
     }
     wiring = std::move(w).value();
+    wiring->output->set_drain_when_quiet(true);
   }
 
   StoreOutput* store = nullptr;

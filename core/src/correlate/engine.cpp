@@ -990,6 +990,12 @@ void CorrelationEngine::finish(std::vector<CorrelationAlert>& out) {
   impl_->released = impl_->max_seen;
 }
 
+void CorrelationEngine::drain(std::vector<CorrelationAlert>& out) {
+  auto& d = *impl_;
+  if (d.max_seen == no_time || d.max_seen <= d.released) return;
+  d.run(d.max_seen, false, out);
+}
+
 CorrelationStats CorrelationEngine::stats() const {
   const auto& p = impl_->published;
   CorrelationStats st;

@@ -161,6 +161,20 @@ TEST(CorrelationEngine, OutOfOrderBeyondToleranceIsLateAndCounted) {
   EXPECT_EQ(st.applied, 2u);
 }
 
+TEST(CorrelationEngine, DrainAppliesWhatWaitsForTheWatermark) {
+  CorrelationEngine e({spec(CorrelationType::event_count, {"a"}, 60 * s, gte(2))},
+                      config(1, 10 * s));
+  auto alerts = feed(e, {{1 * s, "k"}, {2 * s, "k"}}, false);
+  EXPECT_TRUE(alerts.empty());  // both wait: the watermark is at -8 s
+  EXPECT_EQ(e.stats().pending, 2u);
+  e.drain(alerts);
+  ASSERT_EQ(alerts.size(), 1u);
+  EXPECT_EQ(e.stats().pending, 0u);
+  // Anything older than what was drained is late now.
+  feed(e, {{1 * s + 5, "k"}}, false);
+  EXPECT_EQ(e.stats().late, 1u);
+}
+
 TEST(CorrelationEngine, ValueCountCountsDistinctValuesInTheWindow) {
   auto sp = spec(CorrelationType::value_count, {"a"}, 10 * s, gte(3));
   CorrelationEngine e({sp}, config());

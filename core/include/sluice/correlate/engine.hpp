@@ -115,6 +115,10 @@ class CorrelationEngine {
   void submit(std::span<const CorrelationInput> inputs, std::vector<CorrelationAlert>& out);
   /// End of input (`sluice scan`): applies every pending input and decides every open window.
   void finish(std::vector<CorrelationAlert>& out);
+  /// Input has gone quiet (live operation, no new inputs for a while of wall time): applies
+  /// every pending input, as if the watermark had reached the highest event time seen. Later
+  /// inputs older than that are late. Windows stay open.
+  void drain(std::vector<CorrelationAlert>& out);
 
   /// Writes all state (groups, windows, pending inputs, watermark) to `path` atomically (a
   /// temporary file renamed over it).

@@ -97,6 +97,10 @@ class CorrelationOutput final : public Output {
   /// Saves engine state to `path` every `interval_seconds` (0 = only on `snapshot()`), from
   /// the sink thread between batches. Call before the pipeline starts.
   void set_snapshot(std::string path, double interval_seconds);
+  /// Live input (`sluice run`): when no detection has arrived for as long in wall time as the
+  /// tolerance is in event time (at least 200 ms), apply what waits for the watermark, so the
+  /// last events before a pause still raise their alerts. Off by default (scan, replays).
+  void set_drain_when_quiet(bool on) { drain_when_quiet_ = on; }
   /// Saves engine state now. Only when the pipeline is not running (or from the sink thread).
   Result<void> snapshot();
   std::uint64_t snapshot_errors() const { return snapshot_errors_.load(std::memory_order_relaxed); }
@@ -118,6 +122,8 @@ class CorrelationOutput final : public Output {
   std::string snapshot_path_;
   std::int64_t snapshot_interval_ns_ = 0;
   std::int64_t last_snapshot_ns_ = 0;
+  std::int64_t last_input_ns_ = 0;  ///< monotonic time of the last inputs; 0 = drained
+  bool drain_when_quiet_ = false;
   std::atomic<std::uint64_t> snapshot_errors_{0};
 };
 
