@@ -4,9 +4,9 @@
 /// `generate`) and `compile_alert_filter` (Sigma filters for suppression lists).
 ///
 /// Records rendered by workers are a private binary format that lives only between `render`
-/// and `write` of the same process (host byte order):
-///   'C' i64 time | u32 correlation | u16 step | u64 ref | u32 len key | u32 len value
-///   'D' i64 time | u32 rule | u64 ref | u32 n | n × (u32 len name | u32 len value)
+/// and `write` of the same process (host byte order), after one 'B' u32 batch-size header:
+///   'C' u32 event | i64 time | u32 correlation | u16 step | u64 ref | u32 len key | u32 len value
+///   'D' u32 event | i64 time | u32 rule | u64 ref | u32 n | n × (u32 len name | u32 len value)
 #include <arpa/inet.h>
 #include <re2/re2.h>
 #include <yaml-cpp/yaml.h>
@@ -80,11 +80,15 @@ std::size_t CorrelationOutput::render(const EventBatch& batch,
                                       std::string& out) const {
   std::vector<CorrelationSet::Input> inputs;
   std::size_t missing = 0, records = 0;
+  const std::size_t start = out.size();
+  out += 'B';
+  put<std::uint32_t>(out, static_cast<std::uint32_t>(batch.size()));
   for (const auto& d : detections) {
     const Event& e = batch.events()[d.event_index];
     const EventRef ref = ref_of(batch, e);
     if (handle_detections_ && rules != nullptr && set_->base_generates(d.rule_index)) {
       out += 'D';
+      put(out, d.event_index);
       put(out, e.event_time_ns);
       put(out, d.rule_index);
       put(out, ref.bits);
@@ -100,6 +104,7 @@ std::size_t CorrelationOutput::render(const EventBatch& batch,
     set_->inputs_for(e, d, inputs, missing);
     for (const auto& in : inputs) {
       out += 'C';
+      put(out, d.event_index);
       put(out, e.event_time_ns);
       put(out, in.correlation);
       put(out, in.step);
@@ -110,6 +115,7 @@ std::size_t CorrelationOutput::render(const EventBatch& batch,
     }
   }
   if (missing != 0) missing_.fetch_add(missing, std::memory_order_relaxed);
+  if (records == 0) out.resize(start);  // nothing for this batch: write is not called
   // The count is what `sluice_output_records_total{output="correlation"}` shows: records handed
   // to correlation and alert handling.
   return records;
@@ -132,14 +138,27 @@ Result<void> CorrelationOutput::write(std::string_view bytes) {
   std::vector<CorrelationInput> inputs;
   Cursor c(bytes);
   const RuleSet* base = nullptr;
+  std::uint64_t first_seq = 0;
+  auto ref_of_event = [&](std::uint32_t event, std::uint64_t bits) {
+    return store_ != nullptr ? EventRef::store(first_seq + event) : EventRef{bits};
+  };
   while (!c.done()) {
     const char kind = c.get<char>();
+    if (kind == 'B') {
+      // The store appended this batch just before (it is added to the pipeline first). An
+      // event over the store's 1 GiB record limit is not stored and would shift the numbers;
+      // the store counts those (sluice_store_events_too_large_total).
+      const auto size = c.get<std::uint32_t>();
+      if (store_ != nullptr) first_seq = store_->writer().next_sequence() - size;
+      continue;
+    }
+    const auto event = c.get<std::uint32_t>();
     if (kind == 'C') {
       CorrelationInput in;
       in.time_ns = c.get<std::int64_t>();
       in.correlation = c.get<std::uint32_t>();
       in.step = c.get<std::uint16_t>();
-      in.ref = EventRef{c.get<std::uint64_t>()};
+      in.ref = ref_of_event(event, c.get<std::uint64_t>());
       in.key = c.str();
       in.value = c.str();
       inputs.push_back(in);
@@ -149,7 +168,7 @@ Result<void> CorrelationOutput::write(std::string_view bytes) {
       a.kind = "detection";
       a.first_ns = a.last_ns = c.get<std::int64_t>();
       const auto rule = c.get<std::uint32_t>();
-      a.refs.push_back(EventRef{c.get<std::uint64_t>()});
+      a.refs.push_back(ref_of_event(event, c.get<std::uint64_t>()));
       const auto n = c.get<std::uint32_t>();
       for (std::uint32_t i = 0; i < n; ++i) {
         const auto name = c.str();

@@ -32,6 +32,7 @@
 #include <map>
 #include <set>
 
+#include "sluice/store/segment_reader.hpp"
 #include "tests_support.hpp"
 
 namespace sluice::test {
@@ -45,9 +46,8 @@ TEST(CorrelationScan, OpenSshBruteForceYieldsExactlyTheExpectedAlerts) {
                                                    {"5.188.10.180", 2},    {"185.190.58.151", 1}};
   // Same answer on one worker with tiny batches and on two workers: order and batching must
   // not change correlation.
-  for (const auto& extra :
-       {std::vector<std::string>{"--workers", "1", "--batch-size", "1"},
-        std::vector<std::string>{"--workers", "2", "--batch-size", "64"}}) {
+  for (const auto& extra : {std::vector<std::string>{"--workers", "1", "--batch-size", "1"},
+                            std::vector<std::string>{"--workers", "2", "--batch-size", "64"}}) {
     std::vector<std::string> args = {sluice_binary().string(), "scan", "--rules", pack.string()};
     args.insert(args.end(), extra.begin(), extra.end());
     args.push_back(path.string());
@@ -81,6 +81,46 @@ TEST(CorrelationScan, OpenSshBruteForceYieldsExactlyTheExpectedAlerts) {
               std::string::npos)
         << err;
   }
+}
+
+TEST(CorrelationScan, WithAStoreAlertsReferenceEventsByStoreSequence) {
+  SLUICE_REQUIRE_DATA(path, "loghub/OpenSSH/OpenSSH_2k.log");
+  TempDir dir;
+  const auto store = dir.path() / "store";
+  std::string out, err;
+  ASSERT_EQ(run_command({sluice_binary().string(), "scan", "--rules",
+                         (source_dir() / "rules" / "packs" / "correlation").string(), "--store",
+                         store.string(), "--workers", "2", "--batch-size", "100", path.string()},
+                        out, err),
+            0)
+      << err;
+  // Every referenced event, read back from the store, is a failed login from the alert's source.
+  auto reader = StoreReader::open(store);
+  ASSERT_TRUE(reader.has_value()) << reader.error().message;
+  Arena arena;
+  std::map<std::uint64_t, std::string> raw_by_seq;
+  reader.value().for_each(arena, [&](const StoredEvent& e) {
+    raw_by_seq.emplace(e.sequence, std::string(e.event.raw));
+    return true;
+  });
+  ASSERT_EQ(raw_by_seq.size(), 2000u);
+  simdjson::dom::parser parser;
+  std::size_t checked = 0;
+  for (const auto& line : split_lines(out)) {
+    auto doc = parser.parse(line);
+    ASSERT_FALSE(doc.error()) << line;
+    const std::string ip{std::string_view(doc["correlation.group"]["src_ip"])};
+    for (auto ref : simdjson::dom::array(doc["alert.events"])) {
+      std::uint64_t seq = 0;
+      ASSERT_FALSE(ref["store_seq"].get(seq)) << line;
+      ASSERT_TRUE(raw_by_seq.count(seq)) << seq;
+      const auto& raw = raw_by_seq[seq];
+      EXPECT_NE(raw.find("Failed "), std::string::npos) << raw;
+      EXPECT_NE(raw.find(ip), std::string::npos) << raw;
+      ++checked;
+    }
+  }
+  EXPECT_GT(checked, 500u);
 }
 
 }  // namespace

@@ -128,6 +128,17 @@ int run_command(int argc, char** argv) {
       pipeline.add_output(std::move(out).value());
   }
 
+  // The store comes before correlation: alerts then reference events by store sequence number.
+  StoreOutput* store = nullptr;
+  if (config.store_enabled) {
+    auto added = add_store(pipeline, config.store, &metrics);
+    if (!added) {
+      std::fprintf(stderr, "sluice run: %s\n", added.error().message.c_str());
+      return 1;
+    }
+    store = added.value();
+  }
+
   // Correlation and alert handling: correlation alerts (and, with [[alerts.sink]], every base
   // alert) go through suppression, dedup and throttling to the sinks. Without sinks,
   // correlation alerts go to output.alerts.path next to the base alerts.
@@ -160,16 +171,7 @@ int run_command(int argc, char** argv) {
     }
     wiring = std::move(w).value();
     wiring->output->set_drain_when_quiet(true);
-  }
-
-  StoreOutput* store = nullptr;
-  if (config.store_enabled) {
-    auto added = add_store(pipeline, config.store, &metrics);
-    if (!added) {
-      std::fprintf(stderr, "sluice run: %s\n", added.error().message.c_str());
-      return 1;
-    }
-    store = added.value();
+    wiring->output->set_store(store);
   }
 
   if (auto started = pipeline.start(); !started) {

@@ -215,6 +215,20 @@ int scan_command(int argc, char** argv) {
     else
       pipeline.add_output(std::move(out).value());
   }
+  // The store comes before correlation: alerts then reference events by store sequence number.
+  StoreOutput* store = nullptr;
+  if (!store_path.empty()) {
+    StoreConfig sc;
+    sc.path = store_path;
+    // Offline ingest can be replayed after a crash: sync once a second, not per batch.
+    sc.fsync = "interval";
+    auto added = add_store(pipeline, sc, nullptr);
+    if (!added) {
+      std::fprintf(stderr, "sluice scan: %s\n", added.error().message.c_str());
+      return 1;
+    }
+    store = added.value();
+  }
   std::optional<CorrelationWiring> wiring;
   if (correlations) {
     // Correlation alerts go where the base alerts go (--out), after them in each batch.
@@ -231,19 +245,7 @@ int scan_command(int argc, char** argv) {
       return 1;
     }
     wiring = std::move(w).value();
-  }
-  StoreOutput* store = nullptr;
-  if (!store_path.empty()) {
-    StoreConfig sc;
-    sc.path = store_path;
-    // Offline ingest can be replayed after a crash: sync once a second, not per batch.
-    sc.fsync = "interval";
-    auto added = add_store(pipeline, sc, nullptr);
-    if (!added) {
-      std::fprintf(stderr, "sluice scan: %s\n", added.error().message.c_str());
-      return 1;
-    }
-    store = added.value();
+    wiring->output->set_store(store);
   }
   if (auto started = pipeline.start(); !started) {
     std::fprintf(stderr, "sluice scan: %s\n", started.error().message.c_str());

@@ -84,6 +84,8 @@ class SegmentWriter {
   Result<void> close();
 
   const StoreCounters& counters() const { return counters_; }
+  /// Sequence number the next appended record gets. Writer thread only.
+  std::uint64_t next_sequence() const { return next_sequence_; }
   /// Current size of the store. Writer thread only (or after it stopped).
   StoreStats stats() const;
   const std::filesystem::path& path() const { return dir_; }

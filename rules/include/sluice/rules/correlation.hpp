@@ -29,6 +29,7 @@
 #include "sluice/detect/rule_set.hpp"
 #include "sluice/output/output.hpp"
 #include "sluice/rules/sigma.hpp"
+#include "sluice/store/store_output.hpp"
 
 namespace sluice::rules {
 
@@ -97,6 +98,10 @@ class CorrelationOutput final : public Output {
   /// Saves engine state to `path` every `interval_seconds` (0 = only on `snapshot()`), from
   /// the sink thread between batches. Call before the pipeline starts.
   void set_snapshot(std::string path, double interval_seconds);
+  /// With an event store in the pipeline, added *before* this output: contributing events are
+  /// referenced by their store sequence numbers (the store appends every event of a batch, in
+  /// order, before this output sees the batch). Call before the pipeline starts.
+  void set_store(StoreOutput* store) { store_ = store; }
   /// Live input (`sluice run`): when no detection has arrived for as long in wall time as the
   /// tolerance is in event time (at least 200 ms), apply what waits for the watermark, so the
   /// last events before a pause still raise their alerts. Off by default (scan, replays).
@@ -124,6 +129,7 @@ class CorrelationOutput final : public Output {
   std::int64_t last_snapshot_ns_ = 0;
   std::int64_t last_input_ns_ = 0;  ///< monotonic time of the last inputs; 0 = drained
   bool drain_when_quiet_ = false;
+  StoreOutput* store_ = nullptr;
   std::atomic<std::uint64_t> snapshot_errors_{0};
 };
 
