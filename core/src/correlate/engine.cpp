@@ -211,7 +211,9 @@ struct CorrelationEngine::Impl {
   std::uint64_t alerts = 0;
   std::uint64_t restored_groups = 0;
   std::uint64_t dropped_restored = 0;
-  std::atomic<std::uint64_t> published[8] = {};  // stats for other threads, see publish()
+  // Counters for other threads (metrics), copied by the owning thread after every change:
+  // reading the shards themselves from another thread would race with their updates.
+  std::atomic<std::uint64_t> published[12] = {};
 
   ~Impl() {
     for (auto& sh : shards)
@@ -948,9 +950,19 @@ struct CorrelationEngine::Impl {
 
   void publish() {
     const auto st = compute_stats();
-    const std::uint64_t v[8] = {st.inputs, st.applied, st.late,    st.pending,
-                                st.alerts, st.groups,  st.evicted, st.expired};
-    for (int i = 0; i < 8; ++i)
+    const std::uint64_t v[12] = {st.inputs,
+                                 st.applied,
+                                 st.late,
+                                 st.pending,
+                                 st.alerts,
+                                 st.groups,
+                                 st.evicted,
+                                 st.expired,
+                                 st.restored_groups,
+                                 st.dropped_restored,
+                                 static_cast<std::uint64_t>(st.watermark_ns),
+                                 st.bytes};
+    for (int i = 0; i < 12; ++i)
       published[i].store(v[i], std::memory_order_relaxed);
   }
 };
@@ -975,7 +987,10 @@ void CorrelationEngine::submit(std::span<const CorrelationInput> inputs,
     SLUICE_ASSERT(in.correlation < d.specs.size(), "correlation input names no loaded rule");
   d.inputs += inputs.size();
   d.late += d.enqueue_all(inputs);
-  if (d.max_seen == no_time) return;
+  if (d.max_seen == no_time) {
+    d.publish();
+    return;
+  }
   const std::int64_t tolerance = std::max<std::int64_t>(0, d.config.tolerance_ns);
   const std::int64_t watermark =
       d.max_seen < no_time + tolerance ? no_time : d.max_seen - tolerance;
@@ -1007,11 +1022,10 @@ CorrelationStats CorrelationEngine::stats() const {
   st.groups = p[5].load(std::memory_order_relaxed);
   st.evicted = p[6].load(std::memory_order_relaxed);
   st.expired = p[7].load(std::memory_order_relaxed);
-  const auto full = impl_->compute_stats();  // callers on the owning thread get exact bytes
-  st.restored_groups = full.restored_groups;
-  st.dropped_restored = full.dropped_restored;
-  st.watermark_ns = full.watermark_ns;
-  st.bytes = full.bytes;
+  st.restored_groups = p[8].load(std::memory_order_relaxed);
+  st.dropped_restored = p[9].load(std::memory_order_relaxed);
+  st.watermark_ns = static_cast<std::int64_t>(p[10].load(std::memory_order_relaxed));
+  st.bytes = p[11].load(std::memory_order_relaxed);
   return st;
 }
 

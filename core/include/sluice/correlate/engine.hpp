@@ -39,8 +39,9 @@
 /// applied in order within one `submit`, so an upstream alert reaches its consumers in the same
 /// call, keyed by the upstream group-by values the consumer names.
 ///
-/// Thread safety: one thread calls `submit`, `finish`, `save` and `restore`; `stats` may be
-/// called from any thread. `submit` uses up to `threads` oneTBB workers internally.
+/// Thread safety: one thread calls `submit`, `finish`, `drain`, `save` and `restore`; `stats`
+/// may be called from any thread (it reads counters the owning thread publishes after each
+/// call). `submit` uses up to `threads` oneTBB workers internally.
 #pragma once
 
 #include <atomic>
