@@ -29,6 +29,7 @@
 #include <gtest/gtest.h>
 #include <simdjson.h>
 
+#include <fstream>
 #include <map>
 #include <set>
 
@@ -81,6 +82,33 @@ TEST(CorrelationScan, OpenSshBruteForceYieldsExactlyTheExpectedAlerts) {
               std::string::npos)
         << err;
   }
+}
+
+TEST(CorrelationRulesCheck, ReportsBadCorrelationsAndExitsOne) {
+  TempDir dir;
+  const auto file = dir.path() / "bad.yml";
+  std::ofstream(file) << "title: Failed login\nid: r-fail\nname: fail\n"
+                         "logsource: {category: firewall}\n"
+                         "detection: {selection: {action: fail}, condition: selection}\n"
+                         "---\ntitle: Broken\nid: c-broken\ncorrelation:\n  type: event_count\n"
+                         "  rules: [fail, nothing]\n  group-by: [src_ip]\n  timespan: 5m\n"
+                         "  condition: {gte: 3}\n";
+  std::string out, err;
+  EXPECT_EQ(run_command({sluice_binary().string(), "rules", "check", file.string()}, out, err), 1);
+  EXPECT_NE(out.find("bad.yml:7  c-broken  [invalid correlation] refers to 'nothing', which is no "
+                     "rule or correlation id or name"),
+            std::string::npos)
+      << out;
+  EXPECT_NE(out.find("loaded   0 correlation rules"), std::string::npos) << out;
+  // The shipped pack is clean.
+  EXPECT_EQ(run_command({sluice_binary().string(), "rules", "check",
+                         (source_dir() / "rules" / "packs" / "correlation").string()},
+                        out, err),
+            0)
+      << out;
+  EXPECT_NE(out.find("loaded   7 correlation rules (1 chained on other correlations)"),
+            std::string::npos)
+      << out;
 }
 
 TEST(CorrelationScan, WithAStoreAlertsReferenceEventsByStoreSequence) {
