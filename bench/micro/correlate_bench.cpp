@@ -19,6 +19,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <cstdio>
 #include <fstream>
 #include <memory>
@@ -35,7 +36,7 @@ namespace {
 constexpr std::size_t key_count = std::size_t{1} << 20;
 constexpr std::size_t attacker_every = 64;
 constexpr std::int64_t step_ns = 38'000;
-constexpr std::size_t batch_size = 4096;
+const std::size_t batch_size = std::getenv("CORR_BATCH") ? std::strtoul(std::getenv("CORR_BATCH"), nullptr, 10) : 4096;
 
 sluice::CorrelationSpec brute_force() {
   sluice::CorrelationSpec s;
@@ -182,12 +183,13 @@ BENCHMARK(BM_CorrelateEventCount1MKeys)
 
 /// p50/p99 from the moment a batch holding the completing detection is handed to the engine to
 /// the alert's write on a real sink (JSON lines to /dev/null), at half of the maximum rate
-/// measured first on the same engine (2 threads, after a warm-up pass). Batches of 512 arrive
+/// measured first on the same engine (1 or 2 threads, after a warm-up pass). Batches of 512 arrive
 /// on a fixed schedule, as a pipeline's sink hands them over.
 void BM_CorrelateLatencyHalfLoad(benchmark::State& state) {
   const Workload& w = workload();
+  const auto threads = static_cast<std::size_t>(state.range(0));
   for (auto _ : state) {
-    sluice::CorrelationEngine engine({brute_force()}, engine_config(2));
+    sluice::CorrelationEngine engine({brute_force()}, engine_config(threads));
     sluice::AlertSinkConfig sc;
     sc.type = "jsonl";
     sc.path = "/dev/null";
@@ -271,7 +273,13 @@ void BM_CorrelateLatencyHalfLoad(benchmark::State& state) {
     state.counters["max_us"] = static_cast<double>(lat.back()) / 1e3;
   }
 }
-BENCHMARK(BM_CorrelateLatencyHalfLoad)->Iterations(1)->UseRealTime()->Unit(benchmark::kSecond);
+BENCHMARK(BM_CorrelateLatencyHalfLoad)
+    ->Arg(1)
+    ->Arg(2)
+    ->ArgName("threads")
+    ->Iterations(1)
+    ->UseRealTime()
+    ->Unit(benchmark::kSecond);
 
 }  // namespace
 

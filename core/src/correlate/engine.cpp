@@ -707,37 +707,39 @@ struct CorrelationEngine::Impl {
     return p;
   }
 
-  // Scatter scratch, reused between submits.
+  // Inputs of the current submit, partitioned by queue (shard and level) per chunk of the
+  // input: `chunk_index[c]` lists the input indexes of chunk c grouped by queue, queue q's
+  // being [chunk_start[c][q], chunk_start[c][q + 1]). The shard tasks gather their queues'
+  // inputs from every chunk, in chunk order, so a queue receives its inputs in input order, as
+  // one thread adding them one by one would leave them. Empty between submits.
+  std::span<const CorrelationInput> scatter_inputs;
+  std::uint64_t scatter_base_seq = 0;
   std::vector<std::uint64_t> scatter_hash;
   std::vector<std::uint32_t> scatter_queue;
-  std::vector<std::size_t> scatter_items;
-  std::vector<std::size_t> scatter_bytes;
+  std::vector<std::vector<std::uint32_t>> chunk_index;
+  std::vector<std::vector<std::uint32_t>> chunk_start;
 
-  /// Adds submitted inputs to their shards' queues: hashing and copying run in parallel over
-  /// chunks of the input (each chunk writes its own precomputed ranges of every queue), so the
-  /// only serial work is a prefix sum per queue. Queue contents are in input order, exactly as
-  /// one thread adding them one by one would leave them. Returns the number of late inputs.
+  /// Hashes and partitions submitted inputs, in parallel over chunks of the input (one oneTBB
+  /// region); the copying into the queues happens in the shard tasks (`gather`), so no serial
+  /// pass touches every input. Returns the number of late inputs.
   std::uint64_t enqueue_all(std::span<const CorrelationInput> in) {
     const std::size_t n = in.size();
-    const std::uint64_t base_seq = next_seq;
+    scatter_inputs = in;
+    scatter_base_seq = next_seq;
     next_seq += n;
     const std::size_t queues = shards.size() * levels;
     // 1024 inputs per chunk at least: below that the task overhead outweighs the work.
     const std::size_t chunks = std::clamp<std::size_t>(n / 1024, 1, 64);
     scatter_hash.resize(n);
     scatter_queue.resize(n);
-    scatter_items.assign(chunks * queues, 0);
-    scatter_bytes.assign(chunks * queues, 0);
+    chunk_index.resize(chunks);
+    chunk_start.resize(chunks);
     std::vector<std::int64_t> chunk_max(chunks, no_time);
     std::vector<std::uint64_t> chunk_late(chunks, 0);
-    auto range = [&](std::size_t c) { return std::pair{n * c / chunks, n * (c + 1) / chunks}; };
-    auto for_chunks = [&](auto&& f) {
-      if (chunks == 1) return f(std::size_t{0});
-      arena.execute(
-          [&] { tbb::parallel_for(std::size_t{0}, chunks, [&](std::size_t c) { f(c); }); });
-    };
-    for_chunks([&](std::size_t c) {
-      auto [lo, hi] = range(c);
+    auto work = [&](std::size_t c) {
+      const std::size_t lo = n * c / chunks, hi = n * (c + 1) / chunks;
+      auto& start = chunk_start[c];
+      start.assign(queues + 1, 0);
       for (std::size_t i = lo; i < hi; ++i) {
         const auto& x = in[i];
         if (x.time_ns < released) {
@@ -751,48 +753,56 @@ struct CorrelationEngine::Impl {
         const std::size_t q = shard_of(hash) * levels + r.spec->level;
         scatter_hash[i] = hash;
         scatter_queue[i] = static_cast<std::uint32_t>(q);
-        ++scatter_items[c * queues + q];
-        scatter_bytes[c * queues + q] += x.key.size();
+        ++start[q + 1];
       }
-    });
+      for (std::size_t q = 0; q < queues; ++q)
+        start[q + 1] += start[q];
+      auto& index = chunk_index[c];
+      index.resize(start[queues]);
+      std::vector<std::uint32_t> at(start.begin(), start.end() - 1);
+      for (std::size_t i = lo; i < hi; ++i)
+        if (scatter_queue[i] != nil) index[at[scatter_queue[i]]++] = static_cast<std::uint32_t>(i);
+    };
+    if (chunks == 1) {
+      work(0);
+    } else {
+      arena.execute(
+          [&] { tbb::parallel_for(std::size_t{0}, chunks, [&](std::size_t c) { work(c); }); });
+    }
     std::uint64_t late_inputs = 0;
     for (std::size_t c = 0; c < chunks; ++c) {
       late_inputs += chunk_late[c];
       max_seen = std::max(max_seen, chunk_max[c]);
     }
-    // Prefix sums: where each chunk writes in each queue.
-    for (std::size_t q = 0; q < queues; ++q) {
-      PendingQueue& pq = shards[q / levels]->pending[q % levels];
-      std::size_t items = pq.items.size(), bytes = pq.keys.size();
-      for (std::size_t c = 0; c < chunks; ++c) {
-        const std::size_t ni = scatter_items[c * queues + q], nb = scatter_bytes[c * queues + q];
-        scatter_items[c * queues + q] = items;
-        scatter_bytes[c * queues + q] = bytes;
-        items += ni;
-        bytes += nb;
-      }
-      if (items != pq.items.size()) {
-        pq.items.resize(items);
-        pq.keys.resize(bytes);
+    return late_inputs;
+  }
+
+  /// Moves this submit's inputs for queue (shard `s`, `level`) into that queue. Shard task only.
+  void gather(std::size_t s, std::uint32_t level) {
+    if (scatter_inputs.empty()) return;
+    const std::size_t q = s * levels + level;
+    PendingQueue& pq = shards[s]->pending[level];
+    std::size_t count = 0;
+    for (std::size_t c = 0; c < chunk_index.size(); ++c)
+      count += chunk_start[c][q + 1] - chunk_start[c][q];
+    if (count == 0) return;
+    reserve_for(pq.items, pq.items.size() + count);
+    for (std::size_t c = 0; c < chunk_index.size(); ++c) {
+      for (std::uint32_t k = chunk_start[c][q]; k < chunk_start[c][q + 1]; ++k) {
+        const std::uint32_t i = chunk_index[c][k];
+        const auto& x = scatter_inputs[i];
+        pq.items.push_back(make_pending(x.correlation, x.time_ns, x.step, scatter_hash[i], x.value,
+                                        x.ref.bits, scatter_base_seq + i,
+                                        static_cast<std::uint32_t>(pq.keys.size()), x.key.size()));
+        pq.keys.append(x.key);
       }
     }
-    for_chunks([&](std::size_t c) {
-      auto [lo, hi] = range(c);
-      for (std::size_t i = lo; i < hi; ++i) {
-        const std::uint32_t q = scatter_queue[i];
-        if (q == nil) continue;
-        const auto& x = in[i];
-        PendingQueue& pq = shards[q / levels]->pending[q % levels];
-        std::size_t& at = scatter_items[c * queues + q];
-        std::size_t& key_at = scatter_bytes[c * queues + q];
-        pq.items[at++] =
-            make_pending(x.correlation, x.time_ns, x.step, scatter_hash[i], x.value, x.ref.bits,
-                         base_seq + i, static_cast<std::uint32_t>(key_at), x.key.size());
-        std::memcpy(pq.keys.data() + key_at, x.key.data(), x.key.size());
-        key_at += x.key.size();
-      }
-    });
-    return late_inputs;
+  }
+
+  void end_scatter() {
+    scatter_inputs = {};
+    for (auto& c : chunk_start)
+      c.clear();
   }
 
   void process_shard(Shard& sh, std::uint32_t level, std::int64_t watermark) {
@@ -855,7 +865,7 @@ struct CorrelationEngine::Impl {
       tbb::parallel_for(tbb::blocked_range<std::size_t>(0, shards.size(), 1),
                         [&](const tbb::blocked_range<std::size_t>& range) {
                           for (std::size_t i = range.begin(); i != range.end(); ++i)
-                            f(*shards[i]);
+                            f(i, *shards[i]);
                         });
     });
   }
@@ -894,7 +904,8 @@ struct CorrelationEngine::Impl {
 
   void run(std::int64_t watermark, bool closing, std::vector<CorrelationAlert>& out) {
     for (std::uint32_t level = 0; level < levels; ++level) {
-      for_each_shard([&](Shard& sh) {
+      for_each_shard([&](std::size_t index, Shard& sh) {
+        gather(index, level);
         process_shard(sh, level, watermark);
         if (closing) {
           for (auto& g : sh.groups)
@@ -987,17 +998,19 @@ void CorrelationEngine::submit(std::span<const CorrelationInput> inputs,
     SLUICE_ASSERT(in.correlation < d.specs.size(), "correlation input names no loaded rule");
   d.inputs += inputs.size();
   d.late += d.enqueue_all(inputs);
-  if (d.max_seen == no_time) {
-    d.publish();
-    return;
-  }
   const std::int64_t tolerance = std::max<std::int64_t>(0, d.config.tolerance_ns);
   const std::int64_t watermark =
       d.max_seen < no_time + tolerance ? no_time : d.max_seen - tolerance;
-  if (watermark > d.released || (watermark == d.released && !inputs.empty()))
-    d.run(watermark, false, out);
-  else
+  if (d.max_seen != no_time &&
+      (watermark > d.released || (watermark == d.released && !inputs.empty()))) {
+    d.run(watermark, false, out);  // gathers the inputs in its shard tasks
+  } else {
+    for (std::size_t sh = 0; sh < d.shards.size(); ++sh)
+      for (std::uint32_t level = 0; level < d.levels; ++level)
+        d.gather(sh, level);
     d.publish();
+  }
+  d.end_scatter();
 }
 
 void CorrelationEngine::finish(std::vector<CorrelationAlert>& out) {
