@@ -122,9 +122,16 @@ Result<CorrelationWiring> add_correlation(Pipeline& pipeline,
     };
     for (const auto& g : gauges)
       metrics->add_gauge(g.name, g.help, "", g.read);
-    for (std::size_t i = 0; i < alerts.suppress.size(); ++i) {
-      metrics->add_gauge("sluice_alerts_suppressed_by_rule_total",
-                         "Alerts removed by each suppression", fmt::format("suppression=\"{}\"", i),
+    const auto names = h->stats().by_suppression;
+    for (std::size_t i = 0; i < names.size(); ++i) {
+      // Prometheus label values escape backslash and double quote; newlines become spaces.
+      std::string label;
+      for (char c : names[i].first) {
+        if (c == '\\' || c == '"') label += '\\';
+        label += c == '\n' ? ' ' : c;
+      }
+      metrics->add_gauge("sluice_alerts_suppressed_by_total", "Alerts removed by each suppression",
+                         fmt::format("suppression=\"{}\"", label),
                          [h, i] { return double(h->stats().by_suppression.at(i).second); });
     }
   }

@@ -161,6 +161,10 @@ int run_command(int argc, char** argv) {
       sink.path = config.output.alerts_path;
       alerts.sinks.push_back(sink);
     }
+    if (alerts.sinks.empty())
+      logger.warn(
+          "correlation alerts have no destination: configure [[alerts.sink]] or "
+          "[output.alerts]; they are only counted");
     std::string snapshot_dir = config.correlation.data_dir;
     if (snapshot_dir.empty() && config.store_enabled) snapshot_dir = config.store.path;
     auto w = add_correlation(pipeline, correlations, config.correlation, alerts, handle_detections,

@@ -1210,6 +1210,13 @@ Result<void> CorrelationEngine::restore(const std::string& path) {
       continue;
     }
     const std::uint32_t c = it->second;
+    const auto type = d.specs[c].rule.type;
+    const bool per_step =
+        type == CorrelationType::temporal || type == CorrelationType::temporal_ordered;
+    if (per_step && size != d.rt[c].steps) {
+      ++d.dropped_restored;  // same id, other `rules` list: the old steps mean nothing now
+      continue;
+    }
     const std::uint64_t hash = correlation_hash(key, d.rt[c].seed);
     Shard& sh = *d.shards[d.shard_of(hash)];
     if (d.find(sh, hash, c, key) != nil) continue;
@@ -1218,8 +1225,6 @@ Result<void> CorrelationEngine::restore(const std::string& path) {
     g.first_ns = first;
     g.count = count;
     // Per-step groups (temporal) come with all their items; windows are rebuilt item by item.
-    const bool per_step = g.size != 0;
-    if (per_step && size != g.size) return bad();
     if (!per_step) d.ensure_cap(sh, g, size);
     for (std::uint32_t k = 0; k < size; ++k)
       d.set(g, k, entries[k]);
