@@ -8,6 +8,11 @@
 #include <gtest/gtest.h>
 
 #include "sluice/event/event_batch.hpp"
+#include "sluice/rules/rule_test.hpp"
+#include "tests_support.hpp"
+
+#include <filesystem>
+#include <thread>
 
 namespace sluice::rules {
 namespace {
@@ -180,6 +185,79 @@ TEST(CorrelationLoad, AlertsCarryRuleAndGroupFields) {
   EXPECT_EQ(alert.field("src_ip"), "1.2.3.4");
   EXPECT_EQ(alert.field("user"), "root");
   EXPECT_EQ(alert.id.size(), 16u);
+}
+
+/// A sink that keeps the alerts it was sent.
+class Keep final : public AlertSink {
+ public:
+  explicit Keep(std::vector<Alert>* out) : out_(out) {}
+  std::string describe() const override { return "keep"; }
+  Result<void> send(const Alert& a, std::string_view) override {
+    out_->push_back(a);
+    return {};
+  }
+
+ private:
+  std::vector<Alert>* out_;
+};
+
+TEST(CorrelationOutput, RendersFeedsTheEngineSnapshotsAndDrainsWhenQuiet) {
+  auto l = load(
+      "title: Many\nid: c-many\ncorrelation: {type: event_count, rules: [fail], group-by: "
+      "[src_ip], timespan: 1m, condition: {gte: 3}}");
+  ASSERT_TRUE(l.report.errors.empty());
+  std::vector<Alert> got;
+  std::vector<std::unique_ptr<AlertSink>> sinks;
+  sinks.push_back(std::make_unique<Keep>(&got));
+  auto handler =
+      std::shared_ptr<AlertHandler>(std::move(AlertHandler::create({}, std::move(sinks))).value());
+  CorrelationConfig config;
+  // 100 ms: the completing failure (the newest event) waits for the watermark.
+  config.tolerance_ns = 100'000'000;
+  auto engine = std::make_shared<CorrelationEngine>(l.set->specs(), config);
+  // Base alerts too (sluice run with sinks): `fail` feeds the correlation without `generate`,
+  // so only `ok` detections become alerts of their own.
+  CorrelationOutput output(l.set, engine, handler, true);
+  test::TempDir dir;
+  const auto state = (dir.path() / "correlation.state").string();
+  output.set_snapshot(state, 1e-9);
+  output.set_drain_when_quiet(true);
+
+  EventBatch batch;
+  ASSERT_TRUE(add_json_events(R"({"action":"fail","src_ip":"10.0.0.1"}
+{"action":"fail","src_ip":"10.0.0.1"}
+{"action":"ok","dst_ip":"10.0.0.9"}
+{"action":"fail","src_ip":"10.0.0.1"}
+{"action":"fail"})",
+                              batch)
+                  .has_value());
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    batch.events()[i].event_time_ns = static_cast<std::int64_t>(i) * 1'000'000'000;
+    batch.events()[i].line = i + 1;
+  }
+  auto scanner = l.base->make_scanner();
+  std::vector<Detection> detections;
+  scanner->scan(batch, detections);
+  ASSERT_EQ(detections.size(), 5u);
+  std::string bytes;
+  EXPECT_EQ(output.render(batch, detections, l.base.get(), bytes), 4u);  // 3 inputs + 1 alert
+  EXPECT_EQ(output.missing_group(), 1u);  // the last failure has no src_ip
+  ASSERT_TRUE(output.write(bytes).has_value());
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].kind, "detection");
+  EXPECT_EQ(got[0].rule_id, "r-ok");
+  EXPECT_TRUE(std::filesystem::exists(state));
+  EXPECT_EQ(engine->stats().pending, 1u);
+  // Quiet input: after at least 200 ms without inputs, a flush applies what waits.
+  std::this_thread::sleep_for(std::chrono::milliseconds(220));
+  ASSERT_TRUE(output.flush().has_value());
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got[1].kind, "correlation");
+  EXPECT_EQ(got[1].field("src_ip"), "10.0.0.1");
+  ASSERT_EQ(got[1].refs.size(), 3u);
+  EXPECT_EQ(got[1].refs[2].line_number(), 4u);
+  output.finish();
+  EXPECT_EQ(got.size(), 2u);
 }
 
 TEST(AlertFilter, SigmaDetectionOverAlertFields) {
