@@ -14,6 +14,9 @@ find_package(yaml-cpp REQUIRED)
 # oneTBB: the correlation engine updates its shards in parallel (libtbb-dev).
 find_package(TBB REQUIRED)
 pkg_check_modules(RE2 REQUIRED IMPORTED_TARGET re2)
+# Linear algebra for the CPU anomaly scorer (header-only, Debian libeigen3-dev).
+find_package(Eigen3 3.3 REQUIRED NO_MODULE)
+pkg_check_modules(ZSTD REQUIRED IMPORTED_TARGET libzstd)
 
 # Accelerators: AUTO turns each on when its toolkit is found. The modules that use them
 # (dpdk/, gpu/) build only when SLUICE_HAVE_* is ON.
@@ -35,8 +38,11 @@ if(NOT SLUICE_WITH_CUDA STREQUAL "OFF")
   include(CheckLanguage)
   check_language(CUDA)
   if(CMAKE_CUDA_COMPILER)
+    find_package(CUDAToolkit)
+  endif()
+  if(CMAKE_CUDA_COMPILER AND TARGET CUDA::cublas)
     set(SLUICE_HAVE_CUDA ON)
   elseif(SLUICE_WITH_CUDA STREQUAL "ON")
-    message(FATAL_ERROR "SLUICE_WITH_CUDA=ON but no CUDA compiler was found (/usr/local/cuda)")
+    message(FATAL_ERROR "SLUICE_WITH_CUDA=ON but no CUDA compiler with cuBLAS was found (/usr/local/cuda)")
   endif()
 endif()

@@ -16,6 +16,8 @@ constexpr const char* usage_text =
     "  scan [options] INPUT...    offline: log files, pcaps or - (stdin) in, JSON lines out\n"
     "  rules check|test PATH...   validate Sigma rules / run rule tests\n"
     "  blast [options]            load generator: send syslog over UDP or TCP\n"
+    "  templates FILE...          mine a log template for every line (JSON lines)\n"
+    "  anomaly train|eval|score   train, evaluate and apply the anomaly model\n"
     "  version                    print the version\n"
     "\n"
     "Run 'sluice <command> --help' for the options of a command.\n";
@@ -40,6 +42,8 @@ int main(int argc, char** argv) {
   if (command == "scan") return sluice::cli::scan_command(argc - 1, argv + 1);
   if (command == "rules") return sluice::cli::rules_command(argc - 1, argv + 1);
   if (command == "blast") return sluice::cli::blast_command(argc - 1, argv + 1);
+  if (command == "templates") return sluice::cli::templates_command(argc - 1, argv + 1);
+  if (command == "anomaly") return sluice::cli::anomaly_command(argc - 1, argv + 1);
   std::fprintf(stderr, "sluice: unknown command '%s'\n\n%s", argv[1], usage_text);
   return 2;
 }

@@ -10,8 +10,11 @@
 #include <optional>
 #include <string>
 
+#include "accelerators.hpp"
+#include "anomaly_setup.hpp"
 #include "app.hpp"
 #include "commands.hpp"
+#include "sluice/capture/capture_registry.hpp"
 #include "sluice/common/log.hpp"
 #include "sluice/metrics/http_server.hpp"
 #include "sluice/output/json_lines.hpp"
@@ -85,6 +88,16 @@ int run_command(int argc, char** argv) {
       return 2;
     }
     for (auto& s : sources.value())
+      pipeline.add_source(std::move(s));
+  }
+
+  register_accelerators();  // the DPDK capture backend, when built
+  if (auto captured = make_capture_sources(config.capture, metrics); !captured) {
+    std::fprintf(stderr, "sluice run: %s: %s\n", config_path.c_str(),
+                 captured.error().message.c_str());
+    return 2;
+  } else {
+    for (auto& s : captured.value())
       pipeline.add_source(std::move(s));
   }
 
@@ -177,6 +190,11 @@ int run_command(int argc, char** argv) {
     wiring->output->set_drain_when_quiet(true);
     wiring->output->set_store(store);
   }
+  auto anomaly = add_anomaly_stage(pipeline, config.templates, config.anomaly, &metrics);
+  if (!anomaly) {
+    std::fprintf(stderr, "sluice run: %s\n", anomaly.error().message.c_str());
+    return 1;
+  }
 
   if (auto started = pipeline.start(); !started) {
     std::fprintf(stderr, "sluice run: cannot start: %s\n", started.error().message.c_str());
@@ -253,14 +271,20 @@ int run_command(int argc, char** argv) {
     std::fprintf(stderr, "sluice run: %s\n", correlation_summary(*wiring).c_str());
   }
   metrics_server.reset();
+  const bool anomaly_ok = finish_anomaly_stage(anomaly->get(), "sluice run");
   const auto stats = pipeline.stats();
   std::fprintf(stderr, "sluice run: stopped; %s\n",
                summary_line(stats, PipelineStats{}, stats.seconds).c_str());
   for (const auto& d : pipeline.output_descriptions())
     std::fprintf(stderr, "sluice run: wrote %s\n", d.c_str());
-  if (store != nullptr) std::fprintf(stderr, "sluice run: store: %s\n", store->summary().c_str());
+  if (store != nullptr) {
+    // Seal now (the pipeline has stopped), so the summary shows the sealed, compressed size.
+    if (auto closed = store->close(); !closed)
+      std::fprintf(stderr, "sluice run: store: %s\n", closed.error().message.c_str());
+    std::fprintf(stderr, "sluice run: store: %s\n", store->summary().c_str());
+  }
   std::fprintf(stderr, "%s\n", stats.to_json().c_str());
-  return 0;
+  return anomaly_ok ? 0 : 1;
 }
 
 }  // namespace sluice::cli

@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 
+#include "anomaly_setup.hpp"
 #include "app.hpp"
 #include "commands.hpp"
 #include "sluice/common/log.hpp"
@@ -37,9 +38,18 @@ constexpr const char* scan_usage =
     "  --no-correlation     ignore correlation rules among the rules\n"
     "  --tolerance SECONDS  correlation: accepted out-of-order lateness (default 5)\n"
     "  --stats              print counters as one JSON object, the last line on stderr\n"
+    "  --no-flows           pcaps: syslog only, no flow records\n"
     "  --workers N          worker threads (default: one per core)\n"
     "  --batch-size N       records per batch (default 512)\n"
-    "  --ring-capacity N    batches per ring, a power of two (default 64)\n";
+    "  --ring-capacity N    batches per ring, a power of two (default 64)\n"
+    "  --templates          mine a template id for every event (output and stored)\n"
+    "  --template-table F   template table: loaded when present, saved after\n"
+    "  --anomaly-model F    score windows with this model ('sluice anomaly train'); implies\n"
+    "                       --templates\n"
+    "  --anomaly-alerts F   where anomaly alerts go (default: stdout, after the other output)\n"
+    "  --anomaly-backend B  auto (default), cpu or cuda\n"
+    "  --anomaly-entity F,F fields that name the entity (default host)\n"
+    "  --anomaly-window S   window length in seconds (default 60)\n";
 
 bool parse_size(const char* text, std::size_t& out) {
   const std::string_view s(text);
@@ -68,10 +78,13 @@ int scan_command(int argc, char** argv) {
   std::string output_kind;
   std::string out_path = "-";
   bool stats_wanted = false;
+  bool flows = true;
   std::string store_path;
   std::vector<std::string> inputs;
   bool correlation_wanted = true;
   CorrelationSettings correlation;
+  TemplatesConfig templates_config;
+  AnomalyConfig anomaly_config;
   for (int i = 1; i < argc; ++i) {
     const std::string_view a = argv[i];
     auto need_value = [&](const char* name) -> const char* {
@@ -133,6 +146,35 @@ int scan_command(int argc, char** argv) {
         return 2;
       }
       correlation.engine.tolerance_ns = static_cast<std::int64_t>(seconds * 1e9);
+    } else if (a == "--no-flows") {
+      flows = false;
+    } else if (a == "--templates") {
+      templates_config.enabled = true;
+    } else if (a == "--template-table" || a == "--anomaly-model" || a == "--anomaly-alerts" ||
+               a == "--anomaly-backend" || a == "--anomaly-entity") {
+      const char* v = need_value(argv[i]);
+      if (v == nullptr) return 2;
+      if (a == "--template-table") templates_config.table = v;
+      if (a == "--anomaly-model") anomaly_config.model = v;
+      if (a == "--anomaly-alerts") anomaly_config.alerts_path = v;
+      if (a == "--anomaly-backend") anomaly_config.backend = v;
+      if (a == "--anomaly-entity") {
+        anomaly_config.entity.clear();
+        std::string_view list(v);
+        while (true) {
+          const auto comma = list.find(',');
+          anomaly_config.entity.emplace_back(list.substr(0, comma));
+          if (comma == std::string_view::npos) break;
+          list.remove_prefix(comma + 1);
+        }
+      }
+    } else if (a == "--anomaly-window") {
+      const char* v = need_value(argv[i]);
+      if (v == nullptr || !parse_size(v, anomaly_config.window_seconds) ||
+          anomaly_config.window_seconds == 0) {
+        std::fprintf(stderr, "sluice scan: --anomaly-window needs a positive number of seconds\n");
+        return 2;
+      }
     } else if (a == "--workers" || a == "--batch-size" || a == "--ring-capacity") {
       const char* v = need_value(argv[i]);
       std::size_t n = 0;
@@ -172,6 +214,8 @@ int scan_command(int argc, char** argv) {
     } else {
       spec.kind = looks_like_pcap(path) ? "pcap" : "file";
       spec.path = path;
+      // A pcap gives its syslog and, unless --no-flows, a flow record per flow.
+      spec.flows = flows;
     }
     auto sources = make_sources(spec);
     if (!sources) {
@@ -247,6 +291,11 @@ int scan_command(int argc, char** argv) {
     wiring = std::move(w).value();
     wiring->output->set_store(store);
   }
+  auto anomaly = add_anomaly_stage(pipeline, templates_config, anomaly_config);
+  if (!anomaly) {
+    std::fprintf(stderr, "sluice scan: %s\n", anomaly.error().message.c_str());
+    return 1;
+  }
   if (auto started = pipeline.start(); !started) {
     std::fprintf(stderr, "sluice scan: %s\n", started.error().message.c_str());
     return 1;
@@ -265,9 +314,15 @@ int scan_command(int argc, char** argv) {
     wiring->output->finish();
     std::fprintf(stderr, "sluice scan: %s\n", correlation_summary(*wiring).c_str());
   }
-  if (store != nullptr) std::fprintf(stderr, "sluice scan: store: %s\n", store->summary().c_str());
+  const bool anomaly_ok = finish_anomaly_stage(anomaly->get(), "sluice scan");
+  if (store != nullptr) {
+    // Seal now (the pipeline has stopped), so the summary shows the sealed, compressed size.
+    if (auto closed = store->close(); !closed)
+      std::fprintf(stderr, "sluice scan: store: %s\n", closed.error().message.c_str());
+    std::fprintf(stderr, "sluice scan: store: %s\n", store->summary().c_str());
+  }
   if (stats_wanted) std::fprintf(stderr, "%s\n", pipeline.stats().to_json().c_str());
-  return 0;
+  return anomaly_ok ? 0 : 1;
 }
 
 }  // namespace sluice::cli

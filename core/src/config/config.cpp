@@ -191,6 +191,7 @@ void read_input(const toml::table& t, std::size_t index, Config& config, Problem
   s.get("start_at_end", spec.start_at_end);
   s.get("ports", spec.ports);
   s.get("all_udp", spec.all_udp);
+  s.get("flows", spec.flows);
   s.get("split_messages", spec.split_messages);
   const auto& kinds = source_kinds();
   const std::string one_of = fmt::format("one of {}", fmt::join(kinds, ", "));
@@ -299,6 +300,105 @@ void read_alerts(const toml::table& t, Config& config, Problems& problems) {
       });
 }
 
+/// The `CaptureOptions` keys, shared by every `[capture.*]` section.
+void read_capture_options(Section& s, CaptureOptions& o) {
+  s.get("udp_ports", o.udp_ports);
+  s.get("tcp_ports", o.tcp_ports);
+  s.get("tls_ports", o.tls_ports);
+  s.get("all_udp", o.all_udp);
+  s.get("split_messages", o.split_messages);
+  s.get_int("max_message_bytes", o.max_message_bytes, 64, 16 << 20);
+  s.get("flows", o.flows);
+  s.get_int("max_flows", o.flow_table.max_flows, 1, std::int64_t{1} << 30);
+  double idle = static_cast<double>(o.flow_table.idle_timeout_ns) / 1e9;
+  double active = static_cast<double>(o.flow_table.active_timeout_ns) / 1e9;
+  double tcp_idle = static_cast<double>(o.tcp.idle_timeout_ns) / 1e9;
+  s.get("flow_idle_timeout_seconds", idle, 0.001, 86400);
+  s.get("flow_active_timeout_seconds", active, 0.001, 86400 * 7);
+  s.get("tcp_idle_timeout_seconds", tcp_idle, 0.001, 86400);
+  o.flow_table.idle_timeout_ns = static_cast<std::int64_t>(idle * 1e9);
+  o.flow_table.active_timeout_ns = static_cast<std::int64_t>(active * 1e9);
+  o.tcp.idle_timeout_ns = static_cast<std::int64_t>(tcp_idle * 1e9);
+  s.get_int("max_tcp_streams", o.tcp.max_streams, 1, 1 << 24);
+  s.get_int("max_stream_buffer_bytes", o.tcp.max_stream_buffer_bytes, 0, std::int64_t{1} << 32);
+  s.get_int("max_fragment_datagrams", o.max_fragment_datagrams, 1, 1 << 20);
+}
+
+void read_capture(const toml::table& t, Section& top, Config& config, Problems& problems) {
+  Section cs(t, "capture", problems);
+  if (const auto* a = sub_table(cs, t, "afpacket", problems)) {
+    AfPacketConfig& c = config.capture.afpacket;
+    c.enabled = true;
+    c.line = static_cast<int>(a->source().begin.line);
+    Section s(*a, "capture.afpacket", problems);
+    s.get("interface", c.interface);
+    s.get_int("fanout", c.fanout, 1, 64);
+    s.get_int("block_bytes", c.block_bytes, 4096, 1 << 30);
+    s.get_int("block_count", c.block_count, 1, 1 << 16);
+    s.get_int("frame_bytes", c.frame_bytes, 64, 1 << 20);
+    s.get_int("block_timeout_ms", c.block_timeout_ms, 1, 10000);
+    s.get("promiscuous", c.promiscuous);
+    read_capture_options(s, c.options);
+    if (c.interface.empty()) problems.add(a, "capture.afpacket.interface", "required");
+  }
+  if (const auto* d = sub_table(cs, t, "dpdk", problems)) {
+    DpdkConfig& c = config.capture.dpdk;
+    c.enabled = true;
+    c.line = static_cast<int>(d->source().begin.line);
+    Section s(*d, "capture.dpdk", problems);
+    s.get("eal_args", c.eal_args);
+    s.get_int("queues", c.queues, 1, 128);
+    s.get_int("burst", c.burst, 1, 1024);
+    s.get_int("rx_descriptors", c.rx_descriptors, 64, 65536);
+    s.get_int("mbufs", c.mbufs, 1023, 1 << 24);
+    s.get_int("mbuf_cache", c.mbuf_cache, 0, 512);
+    s.get("promiscuous", c.promiscuous);
+    s.get_int("stop_after_idle_polls", c.stop_after_idle_polls, 0, std::int64_t{1} << 40);
+    s.get_int("idle_sleep_us", c.idle_sleep_us, 0, 1'000'000);
+    for (auto [key, out] : {std::pair{"ports", &c.ports}}) {
+      s.known(key);
+      const auto* node = d->get(key);
+      if (node == nullptr) continue;
+      const auto* arr = node->as_array();
+      if (arr == nullptr) {
+        problems.add(node, s.qualified(key), "expected an array of DPDK port ids");
+        continue;
+      }
+      out->clear();
+      for (const auto& item : *arr) {
+        const auto* i = item.as_integer();
+        if (i == nullptr || i->get() < 0 || i->get() > 1023) {
+          problems.add(&item, s.qualified(key), "expected port ids 0..1023");
+        } else {
+          out->push_back(static_cast<std::uint16_t>(i->get()));
+        }
+      }
+    }
+    s.known("lcores");
+    if (const auto* node = d->get("lcores")) {
+      if (const auto* arr = node->as_array()) {
+        for (const auto& item : *arr) {
+          const auto* i = item.as_integer();
+          if (i == nullptr || i->get() < 0 || i->get() > 4095) {
+            problems.add(&item, "capture.dpdk.lcores", "expected CPU numbers 0..4095");
+          } else {
+            c.lcores.push_back(static_cast<std::uint32_t>(i->get()));
+          }
+        }
+      } else {
+        problems.add(node, "capture.dpdk.lcores", "expected an array of CPU numbers");
+      }
+    }
+    read_capture_options(s, c.options);
+    if (c.ports.empty()) problems.add(d, "capture.dpdk.ports", "at least one port");
+    if (!c.lcores.empty() && c.lcores.size() != c.ports.size() * c.queues)
+      problems.add(d->get("lcores"), "capture.dpdk.lcores",
+                   fmt::format("one CPU per (port, queue): expected {}, got {}",
+                               c.ports.size() * c.queues, c.lcores.size()));
+  }
+  (void)top;
+}
+
 }  // namespace
 
 Result<Config> parse_config(const std::string& text, const std::string& name) {
@@ -354,6 +454,8 @@ Result<Config> parse_config(const std::string& text, const std::string& name) {
         problems.add(node, "input", "expected [[input]] sections");
       }
     }
+    if (const auto* t = sub_table(top, root, "capture", problems))
+      read_capture(*t, top, config, problems);
     if (const auto* t = sub_table(top, root, "rules", problems)) {
       Section s(*t, "rules", problems);
       s.get("paths", config.rules.paths);
@@ -382,6 +484,7 @@ Result<Config> parse_config(const std::string& text, const std::string& name) {
       st.get_int("fsync_interval_ms", sc.fsync_interval_ms, 1, 3'600'000);
       st.get_int("max_total_bytes", sc.max_total_bytes, 0, std::int64_t{1} << 60);
       st.get_int("max_age_seconds", sc.max_age_seconds, 0, std::int64_t{1} << 40);
+      st.get_int("compression_level", sc.compression_level, 1, 19);
       FsyncPolicy policy;
       if (!parse_fsync_policy(sc.fsync, policy))
         problems.add(t->get("fsync"), "store.fsync", "one of batch, interval, none");
@@ -390,13 +493,32 @@ Result<Config> parse_config(const std::string& text, const std::string& name) {
     if (const auto* t = sub_table(top, root, "correlation", problems))
       read_correlation(*t, config, problems);
     if (const auto* t = sub_table(top, root, "alerts", problems)) read_alerts(*t, config, problems);
+    if (const auto* t = sub_table(top, root, "templates", problems)) {
+      Section s(*t, "templates", problems);
+      s.get("enabled", config.templates.enabled);
+      s.get("table", config.templates.table);
+      s.get("similarity", config.templates.similarity, 0.0, 1.0);
+      s.get_int("depth", config.templates.depth, 3, 64);
+    }
+    if (const auto* t = sub_table(top, root, "anomaly", problems)) {
+      Section s(*t, "anomaly", problems);
+      s.get("model", config.anomaly.model);
+      s.get("backend", config.anomaly.backend);
+      s.get("entity", config.anomaly.entity);
+      s.get_int("window_seconds", config.anomaly.window_seconds, 1, 86400 * 366);
+      s.get("alerts", config.anomaly.alerts_path);
+      if (config.anomaly.entity.empty())
+        problems.add(t->get("entity"), "anomaly.entity", "must name at least one field");
+    }
     if (const auto* t = sub_table(top, root, "metrics", problems)) {
       Section s(*t, "metrics", problems);
       s.get("listen", config.metrics.listen);
     }
   }
-  if (config.inputs.empty() && problems.empty())
-    problems.add(&root, "input", "no [[input]] section: nothing to read");
+  if (config.inputs.empty() && !config.capture.afpacket.enabled && !config.capture.dpdk.enabled &&
+      problems.empty())
+    problems.add(&root, "input",
+                 "no [[input]] section and no [capture.*] section: nothing to read");
   if (!problems.empty()) return Error{problems.text()};
   return config;
 }

@@ -53,6 +53,7 @@ Result<std::vector<std::unique_ptr<Source>>> make_sources(const SourceSpec& spec
     c.path = spec.path;
     if (!spec.ports.empty()) c.ports = spec.ports;
     c.all_udp = spec.all_udp;
+    c.flows = spec.flows;
     c.max_message_bytes = spec.max_message_bytes;
     c.split_messages = spec.split_messages;
     out.push_back(std::make_unique<PcapSource>(std::move(c)));

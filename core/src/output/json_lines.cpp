@@ -278,6 +278,10 @@ void append_event_json(std::string& out, const Event& e, std::string_view source
   append_string_member(out, "message", e.message, first);
   append_key(out, "sluice.format", first);
   append_json_string(out, to_string(e.format));
+  if (e.template_id != 0) {
+    append_key(out, "sluice.template_id", first);
+    append_uint(out, e.template_id);
+  }
   if (e.status == ParseStatus::unparsed) {
     append_key(out, "sluice.unparsed_reason", first);
     append_json_string(out, to_string(e.reason));

@@ -94,6 +94,7 @@ struct Pipeline::Impl {
   std::vector<std::unique_ptr<WorkerSlot>> workers;
   std::vector<std::unique_ptr<OutputSlot>> outputs;
 
+  std::vector<std::shared_ptr<BatchStage>> stages;  // fixed before start; run by every worker
   std::mutex rules_mutex;  // guards `rules` only; workers copy the pointer once per batch
   std::shared_ptr<const RuleSet> rules;
   std::atomic<std::uint64_t> rules_generation{0};
@@ -230,6 +231,9 @@ struct Pipeline::Impl {
       if (n_fields_dropped != 0) fields_dropped.add(n_fields_dropped);
       for (std::size_t r = 0; r < by_reason.size(); ++r)
         if (by_reason[r] != 0) unparsed_by_reason[r].add(by_reason[r]);
+
+      for (const auto& stage : stages)
+        stage->process(*batch, index);
 
       if (scanner) scanner->scan(*batch, processed->detections);
       alerts.add(processed->detections.size());
@@ -430,6 +434,11 @@ void Pipeline::set_rules(std::shared_ptr<const RuleSet> rules) {
   std::lock_guard lock(impl_->rules_mutex);
   impl_->rules = std::move(rules);
   impl_->rules_generation.fetch_add(1, std::memory_order_acq_rel);
+}
+
+void Pipeline::add_stage(std::shared_ptr<BatchStage> stage) {
+  SLUICE_ASSERT(!impl_->started.load(), "Pipeline::add_stage after start");
+  impl_->stages.push_back(std::move(stage));
 }
 
 Result<void> Pipeline::start() {

@@ -6,10 +6,15 @@
 
 #include <cstring>
 
+#include "codec.hpp"
 #include "sluice/store/crc32c.hpp"
 
 namespace sluice {
 namespace {
+
+using detail::Cursor;
+using detail::unzigzag;
+using detail::zigzag;
 
 template <class T>
 void store_le(std::byte* p, T v) {
@@ -50,70 +55,12 @@ char* put_slot(char* p, std::string_view s, std::string_view raw) {
   return put_bytes(p, s);
 }
 
-std::uint64_t zigzag(std::int64_t v) {
-  return (static_cast<std::uint64_t>(v) << 1) ^ static_cast<std::uint64_t>(v >> 63);
-}
-std::int64_t unzigzag(std::uint64_t v) {
-  return static_cast<std::int64_t>((v >> 1) ^ (~(v & 1) + 1));
-}
-
-/// Bounds-checked reader over a payload.
-class Cursor {
- public:
-  explicit Cursor(std::string_view s) : p_(s.data()), end_(s.data() + s.size()) {}
-  bool ok() const { return ok_; }
-  bool at_end() const { return p_ == end_; }
-
-  std::uint64_t varint() {
-    std::uint64_t v = 0;
-    for (int shift = 0; shift < 64; shift += 7) {
-      if (p_ == end_) return fail();
-      auto b = static_cast<unsigned char>(*p_++);
-      v |= std::uint64_t{b & 0x7Fu} << shift;
-      if (!(b & 0x80)) return v;
-    }
-    return fail();
-  }
-  template <class T>
-  T fixed() {
-    if (static_cast<std::size_t>(end_ - p_) < sizeof(T)) return static_cast<T>(fail());
-    T v;
-    std::memcpy(&v, p_, sizeof v);
-    p_ += sizeof v;
-    return v;
-  }
-  std::string_view bytes(std::uint64_t n) {
-    if (static_cast<std::uint64_t>(end_ - p_) < n) return fail(), std::string_view{};
-    std::string_view s(p_, n);
-    p_ += n;
-    return s;
-  }
-  std::string_view slot(std::string_view raw) {
-    std::uint64_t tag = varint();
-    std::uint64_t n = tag >> 1;
-    if (!(tag & 1)) return bytes(n);
-    std::uint64_t off = varint();
-    if (off > raw.size() || n > raw.size() - off) return fail(), std::string_view{};
-    return raw.substr(off, n);
-  }
-
- private:
-  std::uint64_t fail() {
-    ok_ = false;
-    p_ = end_;
-    return 0;
-  }
-  const char* p_;
-  const char* end_;
-  bool ok_ = true;
-};
-
 }  // namespace
 
 void encode_segment_header(const SegmentHeader& h, std::byte* out) {
   std::memset(out, 0, segment_header_bytes);
   std::memcpy(out, segment_magic, sizeof segment_magic);
-  store_le<std::uint32_t>(out + 8, segment_format_version);
+  store_le<std::uint32_t>(out + 8, h.version);
   store_le<std::uint32_t>(out + 12, segment_header_bytes);
   store_le<std::int64_t>(out + 16, h.created_ns);
   store_le<std::uint64_t>(out + 24, h.first_sequence);
@@ -121,13 +68,19 @@ void encode_segment_header(const SegmentHeader& h, std::byte* out) {
   store_le<std::int64_t>(out + 40, h.oldest_event_ns);
   store_le<std::int64_t>(out + 48, h.newest_event_ns);
   store_le<std::uint32_t>(out + 56, h.sealed ? 1 : 0);
+  store_le<std::uint32_t>(out + 60, h.blocked ? 1 : 0);
 }
 
 std::optional<SegmentHeader> decode_segment_header(const std::byte* in) {
   if (std::memcmp(in, segment_magic, sizeof segment_magic) != 0) return std::nullopt;
-  if (load_le<std::uint32_t>(in + 8) != segment_format_version) return std::nullopt;
+  const auto version = load_le<std::uint32_t>(in + 8);
+  if (version != 1 && version != segment_format_version) return std::nullopt;
   if (load_le<std::uint32_t>(in + 12) != segment_header_bytes) return std::nullopt;
+  const auto layout = load_le<std::uint32_t>(in + 60);
+  if (layout > 1 || (version == 1 && layout != 0)) return std::nullopt;
   SegmentHeader h;
+  h.version = version;
+  h.blocked = layout == 1;
   h.created_ns = load_le<std::int64_t>(in + 16);
   h.first_sequence = load_le<std::uint64_t>(in + 24);
   h.record_count = load_le<std::uint64_t>(in + 32);
@@ -170,6 +123,7 @@ bool append_record(std::string& out, const Event& e, std::string_view source_pat
                       max_varint_bytes + source_path.size() + max_varint_bytes;
   for (const auto& f : e.fields)
     bound += 4 * max_varint_bytes + f.name.size() + f.value.size();
+  bound += max_varint_bytes;  // template id
   if (bound > max_record_payload_bytes) {
     // The bound overestimates; only refuse when the exact size is too large too. Computing it
     // would need a second pass, and no real record comes near 1 GiB, so the bound decides.
@@ -217,6 +171,7 @@ bool append_record(std::string& out, const Event& e, std::string_view source_pat
     p = put_slot(p, f.name, e.raw);
     p = put_slot(p, f.value, e.raw);
   }
+  p = put_varint(p, e.template_id);
 
   const auto length = static_cast<std::uint32_t>(p - payload);
   const std::uint32_t crc = crc32c(payload, length);
@@ -228,7 +183,8 @@ bool append_record(std::string& out, const Event& e, std::string_view source_pat
   return true;
 }
 
-bool decode_record(std::string_view payload, StoredEvent& out, Arena& arena) {
+bool decode_record(std::string_view payload, StoredEvent& out, Arena& arena,
+                   std::uint32_t version) {
   Cursor c(payload);
   Event& e = out.event;
   e = Event{};
@@ -278,6 +234,11 @@ bool decode_record(std::string_view payload, StoredEvent& out, Arena& arena) {
       f.value = c.slot(e.raw);
     }
     e.fields = fields;
+  }
+  if (version >= 2) {
+    const std::uint64_t template_id = c.varint();
+    if (template_id > UINT32_MAX) return false;
+    e.template_id = static_cast<std::uint32_t>(template_id);
   }
   return c.ok() && c.at_end();
 }

@@ -14,6 +14,7 @@
 #include <system_error>
 
 #include "sluice/store/crc32c.hpp"
+#include "sluice/store/segment_index.hpp"
 
 namespace sluice {
 
@@ -45,8 +46,18 @@ Result<std::unique_ptr<SegmentReader>> SegmentReader::open(const std::filesystem
   auto header = decode_segment_header(r->map_);
   if (!header)
     return Error{"store: " + file.string() +
-                 " is not a Sluice segment of format version 1 (bad header)"};
+                 " is not a Sluice segment of format version 1 or 2 (bad header)"};
   r->header_ = *header;
+  if (header->blocked) {
+    // The index maps the file itself; drop this mapping so the file is mapped once.
+    ::munmap(const_cast<std::byte*>(r->map_), r->size_);
+    r->map_ = nullptr;
+    auto index = SegmentIndex::open(file);
+    if (!index) return index.error();
+    r->index_ = std::move(*index);
+    r->header_ = r->index_->header();
+    r->scratch_ = std::make_unique<BlockScratch>();
+  }
   return r;
 }
 
@@ -61,6 +72,41 @@ SegmentReader::Step SegmentReader::corrupt(std::string why) {
 }
 
 SegmentReader::Step SegmentReader::next(StoredEvent& out, Arena& arena) {
+  if (index_ != nullptr) {
+    while (position_ == decoded_.size()) {
+      if (block_ == index_->blocks().size()) return Step::end;
+      const std::size_t b = block_++;
+      offset_ = index_->blocks()[b].data_offset;
+      position_ = 0;
+      auto events = index_->decode(b, *scratch_);
+      if (!events) {
+        decoded_ = {};
+        error_ = events.error().message;
+        return Step::corrupt;
+      }
+      decoded_ = *events;
+    }
+    out = decoded_[position_++];
+    ++records_;
+    return Step::record;
+  }
+  std::string_view payload;
+  const Step step = next_payload(payload);
+  if (step != Step::record) return step;
+  if (!decode_record(payload, out, arena, header_.version)) {
+    --records_;
+    offset_ -= framed_record_bytes(payload.size());
+    return corrupt("the payload does not follow the record layout");
+  }
+  out.sequence = header_.first_sequence + records_ - 1;
+  return Step::record;
+}
+
+SegmentReader::Step SegmentReader::next_payload(std::string_view& out) {
+  if (index_ != nullptr) {
+    error_ = path_.string() + ": a blocked segment has no record payloads";
+    return Step::corrupt;
+  }
   if (done_) return Step::end;
   if (offset_ + record_frame_bytes > size_) {
     done_ = header_.sealed;
@@ -93,9 +139,7 @@ SegmentReader::Step SegmentReader::next(StoredEvent& out, Arena& arena) {
     std::snprintf(buf, sizeof buf, "CRC32C mismatch (stored %08x, computed %08x)", stored_crc, crc);
     return corrupt(buf);
   }
-  if (!decode_record(std::string_view(payload, len), out, arena))
-    return corrupt("the payload does not follow the record layout");
-  out.sequence = header_.first_sequence + records_;
+  out = std::string_view(payload, len);
   ++records_;
   offset_ += framed;
   return Step::record;
@@ -140,6 +184,7 @@ ScanReport StoreReader::for_each(Arena& arena,
       if (step == SegmentReader::Step::end) break;
       if (step == SegmentReader::Step::corrupt) {
         report.errors.push_back(SegmentError{file, (*reader)->offset(), (*reader)->error()});
+        if ((*reader)->blocked()) continue;  // the next block is still readable
         break;
       }
       ++report.records;

@@ -17,6 +17,7 @@
 #include <system_error>
 #include <vector>
 
+#include "block_writer.hpp"
 #include "sluice/common/log.hpp"
 #include "sluice/store/crc32c.hpp"
 
@@ -75,10 +76,21 @@ std::string_view to_string(FsyncPolicy policy) {
   SLUICE_UNREACHABLE();
 }
 
-SegmentWriter::SegmentWriter(const StoreConfig& config, FsyncPolicy policy)
-    : config_(config), policy_(policy), dir_(config.path), now_ns_(wall_clock_ns) {}
+SegmentWriter::SegmentWriter(const StoreConfig& config, FsyncPolicy policy, bool seal_to_blocks)
+    : config_(config),
+      policy_(policy),
+      dir_(config.path),
+      now_ns_(wall_clock_ns),
+      seal_to_blocks_(seal_to_blocks) {
+  if (seal_to_blocks_) blocks_ = std::make_unique<BlockWriter>(config.compression_level);
+}
 
 Result<std::unique_ptr<SegmentWriter>> SegmentWriter::open(const StoreConfig& config) {
+  return open(config, true);
+}
+
+Result<std::unique_ptr<SegmentWriter>> SegmentWriter::open(const StoreConfig& config,
+                                                           bool seal_to_blocks) {
   FsyncPolicy policy;
   if (!parse_fsync_policy(config.fsync, policy))
     return Error{"store: fsync must be \"batch\", \"interval\" or \"none\", got \"" + config.fsync +
@@ -87,12 +99,15 @@ Result<std::unique_ptr<SegmentWriter>> SegmentWriter::open(const StoreConfig& co
   if (config.segment_bytes < min_segment_bytes)
     return Error{"store: segment_bytes must be at least " + std::to_string(min_segment_bytes) +
                  ", got " + std::to_string(config.segment_bytes)};
+  if (config.compression_level < 1 || config.compression_level > 19)
+    return Error{"store: compression_level must be between 1 and 19, got " +
+                 std::to_string(config.compression_level)};
   if (policy == FsyncPolicy::interval && config.fsync_interval_ms == 0)
     return Error{"store: fsync_interval_ms must be greater than 0 with fsync = \"interval\""};
   std::error_code ec;
   std::filesystem::create_directories(config.path, ec);
   if (ec) return Error{"store: cannot create folder " + config.path + ": " + ec.message()};
-  std::unique_ptr<SegmentWriter> writer(new SegmentWriter(config, policy));
+  std::unique_ptr<SegmentWriter> writer(new SegmentWriter(config, policy, seal_to_blocks));
   // One writer per folder: a second one would interleave records and break recovery. The lock
   // is advisory (readers ignore it) and dies with the process, so a crash leaves no stale lock.
   const auto lock_path = writer->dir_ / "LOCK";
@@ -147,7 +162,7 @@ Result<void> SegmentWriter::recover() {
       // Damage inside an old segment: keep it for forensics; readers report it. With no known
       // event time, age retention deletes it first (counted like any other deletion).
       logger.warn(
-          "{}: bad segment header (not format version 1, or sequence not its name's); "
+          "{}: bad segment header (not format version 1 or 2, or sequence not its name's); "
           "kept as is",
           file.string());
       sealed_.push_back(Sealed{seq, file, static_cast<std::uint64_t>(st.st_size), 0, 0});
@@ -164,7 +179,7 @@ Result<void> SegmentWriter::recover() {
       logger.warn("{}: bad or short segment header; moved aside to {}", file.string(), aside);
       continue;
     }
-    if (newest || !header->sealed) {
+    if (!header->blocked && (newest || !header->sealed)) {
       auto recovered = recover_segment(file, seq);
       if (!recovered) return recovered.error();
       if (recovered->records == 0) {
@@ -177,6 +192,14 @@ Result<void> SegmentWriter::recover() {
     } else {
       sealed_.push_back(Sealed{seq, file, static_cast<std::uint64_t>(st.st_size),
                                header->record_count, header->newest_event_ns});
+    }
+    if (!header->blocked && seal_to_blocks_) {
+      // A sealed record log: the writer crashed between sealing and converting, or the segment
+      // is of format 1. A failed conversion keeps the log (readable) and is counted.
+      if (auto r = convert_file(sealed_.back()); !r) {
+        counters_.seal_failures.add();
+        logger.error("{}", r.error().message);
+      }
     }
   }
   if (!sealed_.empty())
@@ -337,6 +360,12 @@ Result<void> SegmentWriter::create_segment(std::size_t min_bytes) {
   active_path_ = final_path;
   active_header_ = header;
   counters_.segments_created.add();
+  if (seal_to_blocks_) {
+    // Blocks are built as the segment fills, so sealing does not stall the writer for a whole
+    // segment's worth of compression. If this fails, sealing converts the whole log instead.
+    if (auto r = blocks_->begin(header, final_path.string() + ".tmp"); !r)
+      logger.warn("{}; the segment will be converted when sealed", r.error().message);
+  }
   if (policy_ != FsyncPolicy::none) return sync_directory();
   return {};
 }
@@ -352,33 +381,104 @@ Result<void> SegmentWriter::sync_active() {
   return {};
 }
 
+Result<void> SegmentWriter::convert_to_blocks(const std::byte* log, std::size_t log_bytes,
+                                              const SegmentHeader& header,
+                                              const std::filesystem::path& file,
+                                              std::uint64_t& file_bytes) {
+  const auto tmp = std::filesystem::path(file.string() + ".tmp");
+  // Synced under every policy, once per segment: the rename drops the log, so an unsynced blocked
+  // file could turn a power loss into the loss of a whole sealed segment, not just recent records.
+  // The active segment's blocks were written as it filled (see `append`); only the last block and
+  // the footer are left. Anything else (recovery, an incremental write that failed) converts the
+  // whole log now.
+  auto written =
+      blocks_->active() ? blocks_->finish(true) : blocks_->write(log, log_bytes, header, tmp, true);
+  if (!written) return written.error();
+  counters_.fsyncs.add();
+  // The rename replaces the log in one step: a reader sees the whole log or the whole blocked
+  // file (one that mapped the log keeps its mapping). After power loss, the synced blocked file
+  // or the log is there, never neither.
+  if (::rename(tmp.c_str(), file.c_str()) != 0) {
+    auto e = Error::from_errno("store: cannot rename " + tmp.string() + " to " + file.string());
+    ::unlink(tmp.c_str());
+    return e;
+  }
+  counters_.segments_sealed.add();
+  counters_.blocks_sealed.add(written->blocks);
+  counters_.sealed_bytes.add(written->file_bytes);
+  counters_.sealed_raw_bytes.add(written->raw_bytes);
+  file_bytes = written->file_bytes;
+  if (policy_ != FsyncPolicy::none) return sync_directory();
+  return {};
+}
+
+Result<void> SegmentWriter::convert_file(Sealed& sealed) {
+  const int fd = ::open(sealed.path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return Error::from_errno("store: cannot open " + sealed.path.string());
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) {
+    auto e = Error::from_errno("store: cannot stat " + sealed.path.string());
+    ::close(fd);
+    return e;
+  }
+  const auto size = static_cast<std::size_t>(st.st_size);
+  void* m = ::mmap(nullptr, size, PROT_READ, MAP_SHARED, fd, 0);
+  const int saved = errno;
+  ::close(fd);
+  if (m == MAP_FAILED) return Error::from_errno("store: cannot map " + sealed.path.string(), saved);
+  const auto* base = static_cast<const std::byte*>(m);
+  Result<void> result;
+  if (auto header = decode_segment_header(base); !header || header->blocked)
+    result = Error{"store: " + sealed.path.string() + " is not a record log"};
+  else
+    result = convert_to_blocks(base, size, *header, sealed.path, sealed.bytes);
+  ::munmap(m, size);
+  return result;
+}
+
 Result<void> SegmentWriter::seal_active() {
   if (map_ == nullptr) return {};
   active_header_.sealed = true;
   encode_segment_header(active_header_, map_);
   Result<void> result;
   if (policy_ != FsyncPolicy::none) {
-    // Records and the sealed header reach the disk before the file shrinks.
+    // Records and the sealed header reach the disk before the file shrinks or is replaced.
     if (::msync(map_, used_, MS_SYNC) != 0)
       result = Error::from_errno("store: cannot sync " + active_path_.string());
     else
       counters_.fsyncs.add();
   }
+  std::uint64_t file_bytes = used_ + segment_trailer_bytes;
+  bool converted = false;
+  if (blocks_ != nullptr && blocks_->active() &&
+      (!result || active_header_.record_count == 0 || !seal_to_blocks_))
+    blocks_->abort();
+  if (result && seal_to_blocks_ && active_header_.record_count > 0) {
+    // Converted straight from the mapping, before it goes: no second read of the log.
+    if (auto r = convert_to_blocks(map_, used_, active_header_, active_path_, file_bytes); r) {
+      converted = true;
+    } else {
+      counters_.seal_failures.add();
+      result = r;
+    }
+  }
   ::munmap(map_, map_bytes_);
   map_ = nullptr;
-  // The trailer bytes are already zero (preallocated, never written).
-  const std::size_t keep = used_ + segment_trailer_bytes;
-  if (result && ::ftruncate(fd_, static_cast<off_t>(keep)) != 0)
-    result = Error::from_errno("store: cannot truncate " + active_path_.string());
-  if (result && policy_ != FsyncPolicy::none) {
-    if (::fdatasync(fd_) != 0)
-      result = Error::from_errno("store: cannot sync " + active_path_.string());
-    else
-      counters_.fsyncs.add();
+  if (!converted) {
+    // The trailer bytes are already zero (preallocated, never written).
+    const std::size_t keep = used_ + segment_trailer_bytes;
+    if (::ftruncate(fd_, static_cast<off_t>(keep)) != 0 && result)
+      result = Error::from_errno("store: cannot truncate " + active_path_.string());
+    if (result && policy_ != FsyncPolicy::none) {
+      if (::fdatasync(fd_) != 0)
+        result = Error::from_errno("store: cannot sync " + active_path_.string());
+      else
+        counters_.fsyncs.add();
+    }
   }
   ::close(fd_);
   fd_ = -1;
-  sealed_.push_back(Sealed{active_header_.first_sequence, active_path_, keep,
+  sealed_.push_back(Sealed{active_header_.first_sequence, active_path_, file_bytes,
                            active_header_.record_count, active_header_.newest_event_ns});
   if (!result) return result;
   return apply_retention();
@@ -468,6 +568,12 @@ Result<void> SegmentWriter::append(std::string_view records) {
       std::memcpy(dst + 4, src + pos + 4, run - 4);
       __atomic_store_n(reinterpret_cast<std::uint32_t*>(dst), load_u32(src + pos),
                        __ATOMIC_RELEASE);
+      if (blocks_ != nullptr && blocks_->active()) {
+        if (auto r = blocks_->add(dst, run); !r) {
+          logger.warn("{}; the segment will be converted when sealed", r.error().message);
+          blocks_->abort();
+        }
+      }
       used_ += run;
       pos += run;
       active_header_.record_count += count;

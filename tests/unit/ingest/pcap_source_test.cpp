@@ -373,18 +373,27 @@ TEST_F(PcapSynthetic, LinuxCookedV1AndV2AndRawIp) {
   }
 }
 
-TEST_F(PcapSynthetic, FragmentsAreCountedAndSkipped) {
+TEST_F(PcapSynthetic, FragmentsAreReassembledOrCounted) {
   auto& w = writer(DLT_EN10MB);
+  // Overlapping: the first fragment carries bytes [0, 25), the second starts at 24.
   w.add(ether(0x0800, ipv4("10.0.0.1", "10.0.0.2", 17, udp(1, 514, "<1>first fragment"), 0x2000)));
   w.add(ether(0x0800, ipv4("10.0.0.1", "10.0.0.2", 17, "continued bytes", 0x0003)));
+  // An IPv6 first fragment whose rest never comes.
   const std::string frag_header =
       std::string(1, char{17}) + std::string(1, '\0') + be16(1) + be32(7);
   w.add(ether(0x86dd, ipv6("::1", "::2", 44, frag_header + udp(1, 514, "<1>v6 fragment"))));
   w.add(ether(0x0800, ipv4("10.0.0.1", "10.0.0.2", 17, udp(1, 514, "<2>whole"))));
+  // A datagram in two fragments, the second first: reassembled into one record.
+  const std::string datagram = udp(2, 514, "<3>reassembled from two fragments");
+  w.add(ether(0x0800, ipv4("10.0.0.3", "10.0.0.2", 17, datagram.substr(16), 0x0002)));
+  w.add(ether(0x0800, ipv4("10.0.0.3", "10.0.0.2", 17, datagram.substr(0, 16), 0x2000)));
   const auto r = run(w);
-  EXPECT_EQ(r.raws(), std::vector<std::string>{"<2>whole"});
-  EXPECT_EQ(r.stats.fragments, 3u);
-  EXPECT_EQ(r.errors, 3u);
+  EXPECT_EQ(r.raws(), (std::vector<std::string>{"<2>whole", "<3>reassembled from two fragments"}));
+  EXPECT_EQ(r.records[1].peer.address_string(), "10.0.0.3");
+  EXPECT_EQ(r.records[1].peer.port, 2);
+  EXPECT_EQ(r.stats.fragments, 5u);
+  // The overlapping pair and the unfinished IPv6 datagram.
+  EXPECT_EQ(r.errors, 2u);
 }
 
 TEST_F(PcapSynthetic, TruncatedAndMalformedPacketsAreSafe) {

@@ -46,11 +46,15 @@ TEST(SegmentFormat, DecoderRejectsTruncatedPayloads) {
 
 TEST(StoreReader, CorruptRecordIsReportedAndOtherSegmentsStayReadable) {
   test::TempDir dir;
+  // Record logs (as the active segment is) so single records can be damaged in place.
   {
-    auto out = StoreOutput::open(test_config(dir.path(), 1024));
-    ASSERT_TRUE(out);
-    for (std::uint64_t b = 0; b < 6; ++b)
-      ASSERT_TRUE(store_batch(**out, *numbered_batch(b * 10, 10)));
+    std::vector<BatchPtr> batches;
+    std::vector<const EventBatch*> views;
+    for (std::uint64_t b = 0; b < 6; ++b) {
+      batches.push_back(numbered_batch(b * 10, 10));
+      views.push_back(batches.back().get());
+    }
+    ASSERT_TRUE(test::write_record_logs(test_config(dir.path(), 1024), views));
   }
   auto reader = StoreReader::open(dir.path());
   ASSERT_TRUE(reader);
@@ -62,6 +66,7 @@ TEST(StoreReader, CorruptRecordIsReportedAndOtherSegmentsStayReadable) {
   {
     auto seg = SegmentReader::open(victim);
     ASSERT_TRUE(seg);
+    ASSERT_FALSE((*seg)->blocked());
     Arena arena;
     StoredEvent ev;
     while ((*seg)->next(ev, arena) == SegmentReader::Step::record)

@@ -12,6 +12,7 @@
 #include <fstream>
 #include <set>
 
+#include "sluice/store/segment_index.hpp"
 #include "store_test_support.hpp"
 #include "tests_support.hpp"
 
@@ -33,17 +34,17 @@ void spit(const std::filesystem::path& p, const std::string& bytes) {
 
 enum class Damage { truncate, garbage, zeros };
 
-// Writes 20 records into one sealed segment, then damages its last record from every offset
-// on, three ways; each time reopening must keep exactly the whole records, count the loss, and
-// append after them without duplicating any.
+// Writes 20 records into one record log, then damages its last record from every offset on,
+// three ways; each time reopening must keep exactly the whole records, count the loss, convert
+// the segment to blocks and append after them without duplicating any.
 TEST(SegmentWriterRecovery, CutsTornTailAtEveryOffsetOfTheLastRecord) {
   test::TempDir dir;
   const auto original_dir = dir.path() / "original";
   {
-    auto out = StoreOutput::open(test_config(original_dir, 64 << 10));
-    ASSERT_TRUE(out) << out.error().message;
-    ASSERT_TRUE(store_batch(**out, *numbered_batch(0, 10)));
-    ASSERT_TRUE(store_batch(**out, *numbered_batch(10, 10, 13)));
+    auto first = numbered_batch(0, 10), second = numbered_batch(10, 10, 13);
+    auto r =
+        test::write_record_logs(test_config(original_dir, 64 << 10), {first.get(), second.get()});
+    ASSERT_TRUE(r) << r.error().message;
   }
   const auto segment_name = segment_file_name(0);
   const std::string pristine = slurp(original_dir / segment_name);
@@ -91,6 +92,7 @@ TEST(SegmentWriterRecovery, CutsTornTailAtEveryOffsetOfTheLastRecord) {
       EXPECT_EQ((*out)->writer().stats().events, whole);
       ASSERT_TRUE(store_batch(**out, *numbered_batch(100, 5)));
       ASSERT_TRUE((*out)->close());
+      EXPECT_EQ((*out)->counters().segments_sealed.value(), 2u);  // recovered one + new one
       out->reset();
 
       auto back = read_store(case_dir);
@@ -119,6 +121,8 @@ TEST(SegmentWriterRecovery, RemovesUnfinishedSegmentFilesAndEmptySegments) {
   auto torn = slurp(dir.path() / segment_file_name(0));
   std::string header = torn.substr(0, segment_header_bytes);
   header[24] = 3;  // first sequence 3
+  header[56] = 0;  // not sealed
+  header[60] = 0;  // a record log
   spit(dir.path() / segment_file_name(3), header + std::string("\x30\0\0\0\1\2", 6));
   auto out = StoreOutput::open(test_config(dir.path(), 4096));
   ASSERT_TRUE(out) << out.error().message;
@@ -215,6 +219,15 @@ void kill_mid_ingest(const char* fsync) {
     ASSERT_EQ(back.sequences[i], i);
   }
   EXPECT_EQ((*out)->writer().stats().events, back.events.size());
+  // Recovery converted the torn log (and any log the kill caught before its conversion) to
+  // blocks; no half-written blocked file is left behind.
+  auto store = StoreIndex::open(dir.path());
+  ASSERT_TRUE(store);
+  EXPECT_TRUE(store->errors().empty());
+  for (const auto& seg : store->segments())
+    EXPECT_TRUE(seg->blocked()) << seg->path();
+  for (const auto& e : std::filesystem::directory_iterator(dir.path()))
+    EXPECT_FALSE(e.path().string().ends_with(".tmp")) << e.path();
 }
 
 TEST(SegmentWriterRecovery, SigkillMidIngestKeepsEveryAcknowledgedRecordOnce) {
@@ -223,6 +236,34 @@ TEST(SegmentWriterRecovery, SigkillMidIngestKeepsEveryAcknowledgedRecordOnce) {
 
 TEST(SegmentWriterRecovery, SigkillMidIngestWithoutFsyncLosesNothingAcknowledged) {
   kill_mid_ingest("none");
+}
+
+// Blocks are built while the segment fills: a full block is already on disk beside the active
+// log before sealing, and sealing only adds the rest and the footer.
+TEST(SegmentWriter, BuildsBlocksWhileTheSegmentFills) {
+  test::TempDir dir;
+  auto out = StoreOutput::open(test_config(dir.path(), 16 << 20));
+  ASSERT_TRUE(out);
+  for (std::uint64_t b = 0; b < 10; ++b)
+    ASSERT_TRUE(store_batch(**out, *numbered_batch(b * 500, 500)));
+  const auto pending = dir.path() / (segment_file_name(0) + ".tmp");
+  ASSERT_TRUE(std::filesystem::exists(pending));
+  // One block of 4096 events was written; the header is still zeros until sealing.
+  EXPECT_GT(std::filesystem::file_size(pending), segment_header_bytes + 1000);
+  EXPECT_EQ((*out)->counters().blocks_sealed.value(), 0u);
+  ASSERT_TRUE((*out)->close());
+  EXPECT_FALSE(std::filesystem::exists(pending));
+  EXPECT_EQ((*out)->counters().blocks_sealed.value(), 2u);
+  auto back = read_store(dir.path());
+  EXPECT_TRUE(back.report.errors.empty());
+  ASSERT_EQ(back.events.size(), 5000u);
+  for (std::size_t i = 0; i < back.events.size(); ++i)
+    ASSERT_EQ(back.events[i].line, i);
+  // A writer closed with nothing in its active segment leaves no pending file.
+  ASSERT_TRUE((*out)->close());
+  EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir.path()),
+                          std::filesystem::directory_iterator()),
+            2);  // LOCK and the one segment
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 
 #include "sluice/parse/parser.hpp"
 #include "sluice/store/segment_format.hpp"
+#include "sluice/store/segment_index.hpp"
 #include "store_test_support.hpp"
 #include "tests_support.hpp"
 
@@ -49,6 +50,7 @@ TEST(StoreOutput, RoundTripsEveryField) {
     e.status = ParseStatus::parsed;
     e.flags = event_flag_invalid_utf8 | event_flag_truncated;
     e.tz_offset_minutes = -330;
+    e.template_id = 7;
     e.host = e.raw.substr(27, 4);
     e.app = e.raw.substr(32, 3);
     e.procid = e.raw.substr(36, 2);
@@ -83,6 +85,7 @@ TEST(StoreOutput, RoundTripsEveryField) {
     e.receive_time_ns = INT64_MIN;  // wrapping delta
     e.line = UINT64_MAX;
     e.listener_id = UINT32_MAX;
+    e.template_id = UINT32_MAX;
     e.format = InputFormat::raw;
     e.status = ParseStatus::parsed;
     auto fields = batch->arena().allocate_array<Field>(600);
@@ -103,8 +106,16 @@ TEST(StoreOutput, RoundTripsEveryField) {
     ASSERT_TRUE((*out)->flush());
     EXPECT_EQ((*out)->describe(), "store:" + dir.path().string());
     EXPECT_EQ((*out)->counters().events_written.value(), 4u);
-    EXPECT_EQ((*out)->counters().bytes_written.value(), bytes.size());
+    EXPECT_EQ((*out)->counters().bytes_written.value(), bytes.size() - 8);  // not the trailer
+    // Read from the active record log while the writer is open ...
+    auto live = read_store(dir.path());
+    EXPECT_TRUE(live.report.errors.empty());
+    ASSERT_EQ(live.events.size(), expected.size());
+    for (std::size_t i = 0; i < expected.size(); ++i)
+      EXPECT_EQ(live.events[i], expected[i]) << "event " << i << " from the record log";
   }
+  // ... and from the sealed blocks after it closed.
+  EXPECT_TRUE(StoreIndex::open(dir.path())->segments().at(0)->blocked());
   auto back = read_store(dir.path());
   EXPECT_TRUE(back.report.errors.empty());
   ASSERT_EQ(back.events.size(), expected.size());
@@ -125,9 +136,16 @@ TEST(StoreOutput, RollsBySizeAndNeverSplitsARecord) {
     ASSERT_TRUE(store_batch(**out, *numbered_batch(200, 1, 5000)));
     ASSERT_TRUE(store_batch(**out, *numbered_batch(201, 9)));
     EXPECT_GT((*out)->counters().segments_created.value(), 5u);
+    const auto& c = (*out)->counters();
+    EXPECT_EQ(c.segments_sealed.value(), c.segments_created.value() - 1);  // all but the active
+    EXPECT_EQ(c.blocks_sealed.value(), c.segments_sealed.value());  // small segments: one block
     EXPECT_EQ((*out)->summary(),
-              fmt::format("210 events in {} segments, {} bytes", (*out)->writer().stats().segments,
-                          (*out)->writer().stats().bytes));
+              fmt::format("210 events in {} segments, {} bytes; sealed: {} blocks, {:.3f} bytes "
+                          "stored per raw byte",
+                          (*out)->writer().stats().segments, (*out)->writer().stats().bytes,
+                          c.blocks_sealed.value(),
+                          static_cast<double>(c.sealed_bytes.value()) /
+                              static_cast<double>(c.sealed_raw_bytes.value())));
   }
   EXPECT_GT(count_segments(dir.path()), 5u);
   auto back = read_store(dir.path());
@@ -257,12 +275,28 @@ TEST(StoreOutput, RegistersCountersAndRejectsBadConfig) {
        {"sluice_store_bytes_written_total", "sluice_store_segments_deleted_total",
         "sluice_store_recovered_bytes_total", "sluice_store_fsyncs_total"})
     EXPECT_NE(text.find(name), std::string::npos) << name;
+  EXPECT_EQ(registry.value("sluice_store_compression_ratio"), 0.0);  // nothing sealed yet
+  ASSERT_TRUE((*out)->close());
+  EXPECT_EQ(registry.value("sluice_store_segments_sealed_total"), 1.0);
+  EXPECT_EQ(registry.value("sluice_store_blocks_sealed_total"), 1.0);
+  const double ratio = registry.value("sluice_store_compression_ratio");
+  EXPECT_GT(ratio, 0.0);
+  EXPECT_EQ(ratio, registry.value("sluice_store_sealed_bytes_total") /
+                       registry.value("sluice_store_sealed_raw_bytes_total"));
+  EXPECT_EQ(registry.value("sluice_store_sealed_raw_bytes_total"), 3.0 * 8);  // "event N "
+  EXPECT_EQ(registry.value("sluice_store_alerts_written_total"), 0.0);
+  EXPECT_EQ(registry.value("sluice_store_seal_failures_total"), 0.0);
 
   auto config = test_config(dir.path() / "other", 4096);
   config.fsync = "sometimes";
   auto bad = StoreOutput::open(config);
   ASSERT_FALSE(bad);
   EXPECT_NE(bad.error().message.find("fsync"), std::string::npos);
+  config = test_config(dir.path() / "other", 4096);
+  config.compression_level = 0;
+  bad = StoreOutput::open(config);
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().message.find("compression_level"), std::string::npos);
   config = test_config("/proc/no/such/store", 4096);
   bad = StoreOutput::open(config);
   ASSERT_FALSE(bad);

@@ -28,6 +28,7 @@ struct OwnedEvent {
   ParseStatus status = ParseStatus::pending;
   UnparsedReason reason = UnparsedReason::none;
   std::int16_t tz = 0;
+  std::uint32_t template_id = 0;
   std::string raw, host, app, procid, msgid, message, sd, source_path;
   std::vector<std::pair<std::string, std::string>> fields;
 
@@ -45,6 +46,7 @@ struct OwnedEvent {
     o.status = e.status;
     o.reason = e.reason;
     o.tz = e.tz_offset_minutes;
+    o.template_id = e.template_id;
     o.raw = e.raw;
     o.host = e.host;
     o.app = e.app;
@@ -62,9 +64,9 @@ struct OwnedEvent {
            line == o.line && listener_id == o.listener_id && peer.family == o.peer.family &&
            peer.port == o.peer.port && peer.address == o.peer.address && facility == o.facility &&
            severity == o.severity && flags == o.flags && format == o.format && status == o.status &&
-           reason == o.reason && tz == o.tz && raw == o.raw && host == o.host && app == o.app &&
-           procid == o.procid && msgid == o.msgid && message == o.message && sd == o.sd &&
-           source_path == o.source_path && fields == o.fields;
+           reason == o.reason && tz == o.tz && template_id == o.template_id && raw == o.raw &&
+           host == o.host && app == o.app && procid == o.procid && msgid == o.msgid &&
+           message == o.message && sd == o.sd && source_path == o.source_path && fields == o.fields;
   }
 };
 
@@ -115,6 +117,22 @@ inline Result<void> store_batch(StoreOutput& out, const EventBatch& batch) {
   std::string bytes;
   out.render(batch, {}, nullptr, bytes);
   return out.write(bytes);
+}
+
+/// Writes `batches` through a writer that keeps sealed segments as record logs (no conversion to
+/// blocks), so tests can damage records in place; opening the folder with a normal writer then
+/// recovers and converts them.
+inline Result<void> write_record_logs(const StoreConfig& config,
+                                      const std::vector<const EventBatch*>& batches) {
+  auto writer = SegmentWriter::open(config, false);
+  if (!writer) return writer.error();
+  for (const EventBatch* batch : batches) {
+    std::string bytes;
+    for (const Event& e : batch->events())
+      append_record(bytes, e, batch->source_path());
+    if (auto r = (*writer)->append(bytes); !r) return r;
+  }
+  return (*writer)->close();
 }
 
 /// A store config for tests: the folder, small segments, no age roll.

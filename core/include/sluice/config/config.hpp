@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "sluice/alert/alert.hpp"
+#include "sluice/capture/capture_config.hpp"
 #include "sluice/common/result.hpp"
 #include "sluice/correlate/engine.hpp"
 #include "sluice/ingest/source_factory.hpp"
@@ -50,6 +51,23 @@ struct OutputConfig {
   std::string alerts_path;  ///< JSON lines of every alert ("-" = stdout)
 };
 
+/// `[templates]`: the template miner (anomaly/template_miner.hpp).
+struct TemplatesConfig {
+  bool enabled = false;     ///< mine a template id for every event (stored and output with it)
+  std::string table;        ///< template table, loaded at start and saved at stop; "" = not kept
+  double similarity = 0.6;  ///< share of equal tokens to join a template (Drain's st)
+  std::size_t depth = 4;    ///< prefix-tree depth (Drain's depth)
+};
+
+/// `[anomaly]`: scoring windows of template counts with a trained model (anomaly/).
+struct AnomalyConfig {
+  std::string model;                           ///< from `sluice anomaly train`; "" = no scoring
+  std::string backend = "auto";                ///< auto, cpu, cuda
+  std::vector<std::string> entity = {"host"};  ///< fields that name the entity
+  std::size_t window_seconds = 60;             ///< tumbling event-time window
+  std::string alerts_path = "-";               ///< anomaly alerts as JSON lines ("-" = stdout)
+};
+
 /// `[metrics]`
 struct MetricsConfig {
   std::string listen = "127.0.0.1:9514";  ///< HTTP /metrics endpoint; empty disables
@@ -73,11 +91,15 @@ struct Config {
   StoreConfig store;
   ParserConfig parser;  ///< `[parser]`: format, extract_key_values, default_tz_offset_minutes
   std::vector<InputConfig> inputs;
+  /// `[capture.afpacket]`, `[capture.dpdk]`: live packet capture (syslog and flow records).
+  CaptureConfig capture;
   RulesConfig rules;
   OutputConfig output;
   MetricsConfig metrics;
   CorrelationSettings correlation;  ///< `[correlation]`
   AlertsConfig alerts;              ///< `[alerts]`, `[[alerts.sink]]`, `[[alerts.suppress]]`
+  TemplatesConfig templates;
+  AnomalyConfig anomaly;
 };
 
 /// Reads and validates a configuration file. The error lists every problem, one per line, each

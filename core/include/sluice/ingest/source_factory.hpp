@@ -42,6 +42,8 @@ struct SourceSpec {
   std::vector<std::uint16_t> ports;
   /// pcap: every UDP datagram is syslog, whatever its ports.
   bool all_udp = false;
+  /// pcap: also export a flow record per flow (JSON events with src_ip, dst_ip, bytes, ...).
+  bool flows = false;
   /// udp, pcap: split a datagram at each LF followed by `<`.
   bool split_messages = true;
 };

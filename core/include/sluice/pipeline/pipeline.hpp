@@ -35,6 +35,15 @@
 
 namespace sluice {
 
+/// A step workers run on every batch after parsing and before detection (the template miner,
+/// the anomaly features). `process` is called from every worker thread at once, each with its
+/// own batch and `worker` index: it must be thread-safe.
+class BatchStage {
+ public:
+  virtual ~BatchStage() = default;
+  virtual void process(EventBatch& batch, std::size_t worker) = 0;
+};
+
 struct PipelineConfig {
   /// Worker threads that parse and detect. Default: one per core, at least one.
   std::size_t workers = 0;
@@ -77,6 +86,9 @@ class Pipeline {
   /// Replaces the rule set; workers pick the new one up at their next batch (no event is lost
   /// or scanned twice). `nullptr` disables detection.
   void set_rules(std::shared_ptr<const RuleSet> rules);
+  /// Adds a stage that workers run on each batch after parsing, in the order added. Before
+  /// `start` only.
+  void add_stage(std::shared_ptr<BatchStage> stage);
 
   /// Opens every source (errors name the source) and starts all threads.
   Result<void> start();

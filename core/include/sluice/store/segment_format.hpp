@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
-/// The on-disk format of the event store: segment files, their header, and the framed binary
-/// records inside them. Everything is little-endian. Changing any layout below means bumping
-/// `segment_format_version` and keeping a decoder for the old one.
+/// The on-disk format of the event store: segment files, their header, the framed binary
+/// records of a record log, and the block layout of a sealed segment. Everything is
+/// little-endian. Changing any layout below means bumping `segment_format_version` and keeping a
+/// decoder for the old one.
 ///
 /// ## Segment file
 ///
@@ -9,14 +10,22 @@
 /// where the first sequence is the store-wide number of the segment's first record (records are
 /// numbered from 0 in write order, across segments). Sorting the names sorts the segments.
 /// A segment is created as `seg-….sls.tmp`, preallocated, given its header, and only then renamed,
-/// so a reader never sees a file without a header.
+/// so a reader never sees a file without a header. A segment comes in one of two layouts:
+///
+/// - **record log** (layout 0): the active segment. Records are appended one after another
+///   through a shared mapping; readers scan it record by record.
+/// - **blocks** (layout 1): what a record log becomes when the writer seals it. Its events are
+///   regrouped into blocks of up to `block_max_events` events, each with an uncompressed index
+///   area (dictionaries, code columns, token filter) and zstd-compressed event data, followed by a
+///   footer that lists every block. The blocked file is written as `seg-….sls.tmp` and renamed
+///   over the record log, so a segment name always holds one whole layout or the other.
 ///
 /// Header (`segment_header_bytes` = 64 bytes):
 ///
 /// | offset | size | field |
 /// | --- | --- | --- |
 /// | 0 | 8 | magic `SLUICESG` |
-/// | 8 | 4 | u32 format version (1) |
+/// | 8 | 4 | u32 format version (2; 1 is still read, see below) |
 /// | 12 | 4 | u32 header size in bytes (64) |
 /// | 16 | 8 | i64 creation time, ns since the epoch (wall clock) |
 /// | 24 | 8 | u64 first sequence (equals the file name's) |
@@ -24,9 +33,15 @@
 /// | 40 | 8 | i64 oldest event time (ns) of its records; 0 until sealed |
 /// | 48 | 8 | i64 newest event time (ns) of its records; 0 until sealed |
 /// | 56 | 4 | u32 sealed: 1 once the writer closed the segment, else 0 |
-/// | 60 | 4 | reserved, 0 |
+/// | 60 | 4 | u32 layout: 0 record log, 1 blocks (format 1 has 0 here: always a record log) |
 ///
-/// Then records back to back, each starting at a multiple of 4 bytes:
+/// Format 1 differs from format 2 only in the record payload (it has no template id); format-1
+/// segments are read as record logs and converted to blocks the next time a writer opens the
+/// store.
+///
+/// ## Record log
+///
+/// After the header, records back to back, each starting at a multiple of 4 bytes:
 ///
 /// | size | field |
 /// | --- | --- |
@@ -38,11 +53,11 @@
 /// A length of 0 where a record would start ends the segment. An active segment is preallocated
 /// (`ftruncate` to the segment size, so the unused area reads as zeros); the writer copies a
 /// record's bytes first and stores its length last (a release store on a 4-byte aligned word), so
-/// a concurrent reader either sees 0 there or a whole record. A sealed segment is truncated to
+/// a concurrent reader either sees 0 there or a whole record. A sealed record log is truncated to
 /// its last record plus an 8-byte zero trailer (the end mark), so readers that mapped the larger
 /// file never touch a page past the end of the file.
 ///
-/// ## Record payload
+/// ### Record payload
 ///
 /// | field | encoding |
 /// | --- | --- |
@@ -50,16 +65,85 @@
 /// | receive_time_ns | varint of zigzag(receive − event), wrapping 64-bit arithmetic |
 /// | line | varint |
 /// | listener_id | varint |
-/// | peer | u8 0 = none (family, port and address all zero); 1 = u8 family, u16 port, 16 address
-/// bytes | | facility, severity, format, status, reason, flags | u8 each | | tz_offset_minutes |
-/// i16, 2 bytes | | raw | varint length, bytes | | host, app, procid, msgid, message,
-/// structured_data | a *slot* each (below) | | source path | varint length, bytes | | fields |
-/// varint count, then per field a name slot and a value slot |
+/// | peer | u8 0 = none (family, port, address all zero); 1 = u8 family, u16 port, 16 bytes |
+/// | facility, severity, format, status, reason, flags | u8 each |
+/// | tz_offset_minutes | i16, 2 bytes |
+/// | raw | varint length, bytes |
+/// | host, app, procid, msgid, message, structured_data | a *slot* each (below) |
+/// | source path | varint length, bytes |
+/// | fields | varint count, then per field a name slot and a value slot |
+/// | template_id | varint (format 2 only) |
 ///
 /// A slot is a varint tag: `tag & 1 == 0` is a literal of `tag >> 1` bytes that follow;
 /// `tag & 1 == 1` is a reference to `tag >> 1` bytes of `raw` at the varint offset that follows.
-/// Parsed views usually point into the raw bytes, so references keep a record near the size of
-/// its raw line. Varints are LEB128 (7 bits per byte, low group first, at most 10 bytes).
+/// Varints are LEB128 (7 bits per byte, low group first, at most 10 bytes).
+///
+/// ## Blocks
+///
+/// After the header, blocks back to back, each starting at a multiple of 8 bytes: the block's
+/// index area, then its compressed data. Then the footer, then the 32-byte trailer that ends the
+/// file.
+///
+/// Index area (CRC32C in the footer entry):
+///
+/// | field | encoding |
+/// | --- | --- |
+/// | host, app, source path dictionaries | each: varint count, then per entry varint length, bytes
+/// | | host, app, source code columns | each: u8 width (0, 1, 2, 4), then width × events bytes | |
+/// padding | zeros to a multiple of 4 bytes from the area's start | | token filter |
+/// token_filter.hpp: u32 bucket count B, then B × 32 bytes |
+///
+/// A code column of width 0 means every code is 0 (a one-entry dictionary).
+///
+/// Data: one zstd frame (CRC32C of the compressed bytes in the footer entry). Decompressed, it
+/// is four streams and their lengths: the raw stream (every event's raw bytes back to back), the
+/// times, rows and slots streams, then three u32: the byte lengths of times, rows and slots (raw
+/// takes the rest). The times stream holds per event varint zigzag(event_time_ns − the previous
+/// event's), then per event varint zigzag(receive_time_ns − the previous event's), each column's
+/// first value against the block's min event time. Per event, the rows stream holds:
+///
+/// | field | encoding |
+/// | --- | --- |
+/// | line | varint zigzag(line − previous event's line), the first against 0 |
+/// | listener_id, template_id | varint each |
+/// | facility, severity, format, status, reason, flags | u8 each |
+/// | tz_offset_minutes | varint zigzag |
+/// | peer | u8 0 = none; 1 = u8 family, u16 port, 16 address bytes |
+/// | raw length | varint |
+/// | field count | varint |
+///
+/// and the slots stream holds, per event, slots for procid, msgid, message, structured_data,
+/// then a name slot and a value slot per field. A block slot is a varint tag with the length in
+/// `tag >> 2` and the kind in `tag & 3`: 0 a literal (the bytes follow), 1 a reference into the
+/// event's raw bytes at the varint offset that follows, 2 a reference to the last `length` bytes
+/// of raw (no offset). Host, app and source path are not in the data: they are the dictionary
+/// entries the code columns name.
+///
+/// Footer: per block a 64-byte entry:
+///
+/// | offset | size | field |
+/// | --- | --- | --- |
+/// | 0 | 8 | u64 first sequence |
+/// | 8 | 4 | u32 events |
+/// | 12 | 4 | u32 index area CRC32C |
+/// | 16 | 8 | i64 min event time (ns) |
+/// | 24 | 8 | i64 max event time (ns) |
+/// | 32 | 8 | u64 index area offset in the file (its size: data offset − index offset) |
+/// | 40 | 8 | u64 data offset in the file |
+/// | 48 | 4 | u32 data bytes (compressed) |
+/// | 52 | 4 | u32 data bytes after decompression |
+/// | 56 | 4 | u32 data CRC32C |
+/// | 60 | 4 | reserved, 0 |
+///
+/// Trailer (`blocks_trailer_bytes` = 32, the last bytes of the file):
+///
+/// | offset | size | field |
+/// | --- | --- | --- |
+/// | 0 | 8 | magic `SLUICEFT` |
+/// | 8 | 8 | u64 footer offset |
+/// | 16 | 4 | u32 block count |
+/// | 20 | 4 | u32 footer CRC32C (of block count × 64 bytes) |
+/// | 24 | 8 | reserved, 0 |
 #pragma once
 
 #include <cstddef>
@@ -74,7 +158,16 @@
 namespace sluice {
 
 inline constexpr char segment_magic[8] = {'S', 'L', 'U', 'I', 'C', 'E', 'S', 'G'};
-inline constexpr std::uint32_t segment_format_version = 1;
+inline constexpr std::uint32_t segment_format_version = 2;
+inline constexpr char blocks_trailer_magic[8] = {'S', 'L', 'U', 'I', 'C', 'E', 'F', 'T'};
+inline constexpr std::size_t blocks_trailer_bytes = 32;
+inline constexpr std::size_t block_footer_entry_bytes = 64;
+/// A sealed block holds at most this many events, or `block_max_raw_bytes` of raw lines:
+/// "a few thousand events" keeps a block's dictionaries and token filter selective (a block
+/// skipped by the filter skips this much decompression) while zstd still sees enough similar
+/// lines to compress well (a 1 MiB window holds 4096 typical syslog lines).
+inline constexpr std::uint32_t block_max_events = 4096;
+inline constexpr std::size_t block_max_raw_bytes = 1u << 20;
 inline constexpr std::size_t segment_header_bytes = 64;
 /// Length word + CRC word in front of every payload.
 inline constexpr std::size_t record_frame_bytes = 8;
@@ -94,12 +187,17 @@ struct SegmentHeader {
   std::int64_t oldest_event_ns = 0;  ///< smallest event time of its records; 0 until sealed
   std::int64_t newest_event_ns = 0;  ///< largest event time (retention by age); 0 until sealed
   bool sealed = false;               ///< the writer closed it; no record will be added
+  /// Format version read from the file (the writer writes `segment_format_version`).
+  std::uint32_t version = segment_format_version;
+  /// False: a record log; true: blocks with a footer (sealed only).
+  bool blocked = false;
 };
 
-/// Writes the 64 header bytes of `header` to `out`. Does not allocate.
+/// Writes the 64 header bytes of `header` (of its `version`) to `out`. Does not allocate.
 void encode_segment_header(const SegmentHeader& header, std::byte* out);
 
-/// Decodes 64 header bytes; nullopt when the magic, version or header size does not match.
+/// Decodes 64 header bytes; nullopt when the magic, version (1 or 2) or header size does not
+/// match, or the layout is unknown.
 std::optional<SegmentHeader> decode_segment_header(const std::byte* in);
 
 /// `seg-<16 hex digits>.sls` for `first_sequence`. Allocates the returned string.
@@ -128,9 +226,10 @@ struct StoredEvent {
   std::uint64_t sequence = 0;
 };
 
-/// Decodes a payload (CRC already checked) into `out`. Returns false when the bytes do not follow
-/// the layout above (out of bounds, a reference outside `raw`, an unknown enum value). Field
-/// arrays come from `arena`; nothing else allocates. Thread-safe.
-bool decode_record(std::string_view payload, StoredEvent& out, Arena& arena);
+/// Decodes a payload (CRC already checked) of format `version` (1 or 2) into `out`. Returns false
+/// when the bytes do not follow the layout above (out of bounds, a reference outside `raw`, an
+/// unknown enum value). Field arrays come from `arena`; nothing else allocates. Thread-safe.
+bool decode_record(std::string_view payload, StoredEvent& out, Arena& arena,
+                   std::uint32_t version = segment_format_version);
 
 }  // namespace sluice

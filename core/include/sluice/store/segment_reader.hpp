@@ -1,21 +1,26 @@
 // SPDX-License-Identifier: Apache-2.0
 /// Reading a store: `SegmentReader` iterates the records of one segment file through a read-only
-/// mapping and decodes them into `StoredEvent`s (views into the mapping); `StoreReader` lists a
-/// store folder's segments in order and visits every record of all of them.
+/// mapping and decodes them into `StoredEvent`s (views into the mapping, or for a blocked segment
+/// into the block it decoded last); `StoreReader` lists a store folder's segments in order and
+/// visits every record of all of them. For block-level access (pruning by time and token,
+/// parallel decoding) use segment_index.hpp.
 ///
 /// Safe while a `SegmentWriter` appends to the same folder (from this or another process): a
 /// reader loads each length word with acquire semantics and the writer stores it last, so a
 /// reader sees a zero length (the end, for now) or a whole record, never a torn one. A record
 /// whose length runs past the file, whose CRC does not match or whose payload does not decode
 /// is corruption: the segment's iteration stops there with an error naming the file and offset,
-/// and `StoreReader` goes on with the next segment.
+/// and `StoreReader` goes on with the next segment. In a blocked segment a corrupt block is
+/// reported the same way and iteration goes on with the next block.
 #pragma once
 
 #include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "sluice/common/result.hpp"
@@ -24,9 +29,13 @@
 
 namespace sluice {
 
-/// Iterates one segment file. Owns its mapping (released by the destructor); events it returns
-/// view that mapping and stay valid until the reader is destroyed. Not thread-safe; use one
-/// reader per thread.
+class SegmentIndex;
+class BlockScratch;
+
+/// Iterates one segment file, either layout. Owns its mapping (released by the destructor).
+/// Events it returns from a record log view that mapping and stay valid until the reader is
+/// destroyed; events from a blocked segment view the block decoded last and stay valid until
+/// the next `next` call that moves to another block. Not thread-safe; use one reader per thread.
 class SegmentReader {
  public:
   /// Maps `file` read-only and checks its header. Errors name the file and the errno text or what
@@ -39,18 +48,27 @@ class SegmentReader {
 
   /// What `next` found.
   enum class Step : std::uint8_t {
-    record,   ///< `out` holds the next record
-    end,      ///< no further whole record (for now, if the segment is being written)
-    corrupt,  ///< the record at `offset()` is corrupt; `error()` says how; iteration is over
+    record,  ///< `out` holds the next record
+    end,     ///< no further whole record (for now, if the segment is being written)
+    /// The record at `offset()` is corrupt; `error()` says how. In a record log iteration is
+    /// over; in a blocked segment the whole block is skipped and `next` goes on with the next.
+    corrupt,
   };
   /// Decodes the next record into `out` (fields into `arena`). Does not allocate except from
   /// `arena` and, on corruption, for the error text.
   Step next(StoredEvent& out, Arena& arena);
+  /// Record logs only: the next record's payload (CRC checked, not decoded) as a view into the
+  /// mapping, for record kinds other than events (the alert log). In a blocked segment it
+  /// returns `Step::corrupt` at once. Does not allocate except for an error text.
+  Step next_payload(std::string_view& payload);
 
   /// After `Step::corrupt`: "<file>: corrupt record at offset N: <why>".
   const std::string& error() const { return error_; }
-  /// Byte offset of the next record (or of the corrupt one).
+  /// Byte offset of the next record (or of the corrupt one); in a blocked segment, of the
+  /// current (or corrupt) block's compressed data.
   std::uint64_t offset() const { return offset_; }
+  /// True when the file is a sealed segment in the block layout.
+  bool blocked() const { return index_ != nullptr; }
   const SegmentHeader& header() const { return header_; }
   const std::filesystem::path& path() const { return path_; }
   /// Records returned so far.
@@ -68,6 +86,12 @@ class SegmentReader {
   SegmentHeader header_;
   std::string error_;
   bool done_ = false;
+  // Blocked segments: the index, the scratch of the current block and where in it we are.
+  std::unique_ptr<SegmentIndex> index_;
+  std::unique_ptr<BlockScratch> scratch_;
+  std::size_t block_ = 0;
+  std::span<const StoredEvent> decoded_;
+  std::size_t position_ = 0;
 };
 
 /// A problem found in one segment while reading a store.
@@ -98,8 +122,9 @@ class StoreReader {
 
   /// Visits every whole record of every segment in order. `arena` is reset after each record, so
   /// the visitor must copy what it keeps; the event's other views are valid only during the call.
-  /// `visit` returns false to stop early. A corrupt segment is reported in `errors` and the
-  /// next segment is read; a segment deleted since the listing (retention) is skipped silently.
+  /// `visit` returns false to stop early. A corrupt segment (or block of a blocked segment) is
+  /// reported in `errors` and reading goes on with the next segment (block); a segment deleted
+  /// since the listing (retention) is skipped silently.
   ScanReport for_each(Arena& arena, const std::function<bool(const StoredEvent&)>& visit) const;
 
  private:

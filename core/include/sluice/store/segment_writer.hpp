@@ -12,7 +12,21 @@
 /// written twice and the recovered segment is never modified again. A newest segment whose
 /// header is unreadable (creation torn by power loss under fsync = "none") is renamed to
 /// `<name>.damaged`, its size counted in `recovered_bytes`; an older one is kept as it is. Leftover
-/// `.tmp` files (a crash during segment creation) hold no records and are removed.
+/// `.tmp` files (a crash during segment creation, or a blocked file not yet complete) hold no
+/// record that is not also in a log, and are removed.
+///
+/// Sealing: the active record log is also converted to the block layout (segment_format.hpp,
+/// "Blocks") as it fills: every 4096 events (or 1 MiB of raw bytes), a block with dictionaries,
+/// code columns and a token filter, its event data compressed with zstd at `compression_level`,
+/// is appended to `<segment>.tmp` beside the log, on the writer's thread, inside `append`. When
+/// the segment is full or old, or the writer closes, the last block, the footer and the header
+/// are added (no stall for a whole segment's compression). The blocked file is synced
+/// (under every fsync policy: once per segment, so a power loss never takes a sealed segment
+/// with it), and renamed over the log. A crash before the rename leaves the log, which recovery
+/// converts; recovery also converts every
+/// sealed record log it finds (format-1 segments included). If the conversion fails (a full
+/// disk), the sealed log is kept, readable, and counted in `seal_failures`; if only the
+/// incremental file fails, the whole log is converted at the seal instead.
 ///
 /// Deliberate losses, each counted: torn tails at recovery (`recovered_bytes`, `records_cut`),
 /// segments deleted by retention (`segments_deleted`, `events_deleted`, `bytes_deleted`).
@@ -34,6 +48,8 @@
 
 namespace sluice {
 
+class BlockWriter;
+
 /// The store's counters. Written by the writer thread, readable from any thread.
 struct StoreCounters {
   Counter events_written;    ///< records appended
@@ -46,6 +62,11 @@ struct StoreCounters {
   Counter recovered_bytes;   ///< bytes cut off torn segment tails at open
   Counter records_cut;       ///< segments whose tail held a partial or corrupt record at open
   Counter events_too_large;  ///< events not stored: payload over `max_record_payload_bytes`
+  Counter segments_sealed;   ///< record logs converted to the block layout
+  Counter blocks_sealed;     ///< blocks written into sealed segments
+  Counter sealed_bytes;      ///< file bytes of the blocked segments written (indexes included)
+  Counter sealed_raw_bytes;  ///< raw event bytes inside those segments
+  Counter seal_failures;     ///< conversions that failed (the record log is kept and readable)
 };
 
 /// Size of the store as the writer knows it.
@@ -65,6 +86,10 @@ class SegmentWriter {
   /// the file comment) and applies retention. Does not create a segment until the first append.
   /// Errors name the path and the errno text, or the key of a bad setting.
   static Result<std::unique_ptr<SegmentWriter>> open(const StoreConfig& config);
+  /// As `open`, choosing whether sealed segments are converted to blocks (false keeps record
+  /// logs; the alert log uses this, its records not being events).
+  static Result<std::unique_ptr<SegmentWriter>> open(const StoreConfig& config,
+                                                     bool seal_to_blocks);
   /// Seals the active segment (errors are logged, not returned; call `close` to see them).
   ~SegmentWriter();
   SegmentWriter(const SegmentWriter&) = delete;
@@ -84,11 +109,11 @@ class SegmentWriter {
   Result<void> close();
 
   const StoreCounters& counters() const { return counters_; }
-  /// Sequence number the next appended record gets. Writer thread only.
-  std::uint64_t next_sequence() const { return next_sequence_; }
   /// Current size of the store. Writer thread only (or after it stopped).
   StoreStats stats() const;
   const std::filesystem::path& path() const { return dir_; }
+  /// Sequence the next appended record gets. Writer thread only.
+  std::uint64_t next_sequence() const { return next_sequence_; }
   FsyncPolicy fsync_policy() const { return policy_; }
 
   /// Replaces the wall clock (ns since the epoch) used for segment age and retention; for tests.
@@ -103,7 +128,11 @@ class SegmentWriter {
     std::int64_t newest_event_ns = 0;
   };
 
-  SegmentWriter(const StoreConfig& config, FsyncPolicy policy);
+  SegmentWriter(const StoreConfig& config, FsyncPolicy policy, bool seal_to_blocks);
+  Result<void> convert_to_blocks(const std::byte* log, std::size_t log_bytes,
+                                 const SegmentHeader& header, const std::filesystem::path& file,
+                                 std::uint64_t& file_bytes);
+  Result<void> convert_file(Sealed& sealed);
   Result<void> recover();
   Result<Sealed> recover_segment(const std::filesystem::path& file, std::uint64_t first_sequence);
   Result<void> create_segment(std::size_t min_bytes);
@@ -134,6 +163,8 @@ class SegmentWriter {
   std::int64_t last_retention_ns_ = 0;
 
   StoreCounters counters_;
+  bool seal_to_blocks_ = true;
+  std::unique_ptr<BlockWriter> blocks_;
 };
 
 }  // namespace sluice

@@ -49,11 +49,16 @@ struct StoreConfig {
   std::uint64_t fsync_interval_ms = 1000;
   /// Delete the oldest sealed segments while the store is larger than this (sealed file sizes
   /// plus the used part of the active segment; the active segment's preallocated rest, up to
-  /// `segment_bytes`, comes on top on disk). 0 = unlimited.
+  /// `segment_bytes`, and its blocks built so far, `<segment>.tmp`, come on top on disk; the
+  /// alert log is not counted). 0 = unlimited.
   std::uint64_t max_total_bytes = 0;
   /// Delete the oldest sealed segments whose newest event time is older than this (against the
   /// wall clock). 0 = unlimited.
   std::uint64_t max_age_seconds = 0;
+  /// zstd level for sealed blocks, 1 (fastest) to 19. On the Loghub corpus level 3 costs a fifth
+  /// more sealing time than level 1 and stores no less (1 MiB blocks of similar lines leave
+  /// little for the slower levels to find); see bench/RESULTS.md, "Event store".
+  int compression_level = 1;
 };
 
 }  // namespace sluice

@@ -2,7 +2,13 @@
 /// `StoreOutput` puts the event store into the pipeline as an `Output`: `render` encodes each
 /// event of a batch into a framed record (on the worker threads, in parallel), `write` appends
 /// those bytes to the active segment (on the sink thread, in source order), `flush` applies the
-/// fsync policy. Detections are not stored here; only events.
+/// fsync policy. Each detection becomes an alert record in the store's alert log
+/// (`<path>/alerts/`, alert_log.hpp) naming the sequence number of its event.
+///
+/// The bytes `render` produces for a batch are: the event records, the batch's alert records
+/// (their event sequences relative to the batch's first stored event), then an 8-byte trailer
+/// (u32 bytes of alert records, u32 `render_trailer_magic`). `write` appends the events, learns
+/// their sequences, patches the alerts and appends them to the alert log.
 #pragma once
 
 #include <cstdint>
@@ -16,6 +22,9 @@
 
 namespace sluice {
 
+/// Marks the end of a batch rendered by `StoreOutput::render` ("SLAL").
+inline constexpr std::uint32_t render_trailer_magic = 0x4c414c53;
+
 /// The event store as a pipeline output. Owns its `SegmentWriter`. `render` is const and may run
 /// on many workers at once; every other call belongs to the sink thread.
 class StoreOutput final : public Output {
@@ -28,20 +37,25 @@ class StoreOutput final : public Output {
 
   /// "store:<path>".
   std::string describe() const override;
-  /// Appends one framed record per event of `batch` to `out` and returns how many. Thread-safe
-  /// (touches only `out` and atomic counters); grows `out` once per event at most. An event whose
-  /// payload would exceed 1 GiB is not stored and is counted in `events_too_large`.
+  /// Appends one framed record per event of `batch` to `out`, one alert record per detection
+  /// (rule details from `rules`; detections are ignored when `rules` is null) and the trailer,
+  /// and returns how many events. Thread-safe (touches only `out` and atomic counters); grows
+  /// `out` once per event at most. An event whose payload would exceed 1 GiB is not stored and is
+  /// counted in `events_too_large`; its alerts are stored without an event sequence.
   std::size_t render(const EventBatch& batch, std::span<const Detection> detections,
                      const RuleSet* rules, std::string& out) const override;
-  /// Appends rendered records to the store; sink thread only.
+  /// Appends rendered events to the store and their alerts to the alert log; sink thread only.
+  /// Errors when `bytes` is not one `render` result.
   Result<void> write(std::string_view bytes) override;
   /// Applies the fsync policy, rolls an aged segment, runs retention; sink thread only.
   Result<void> flush() override;
-  /// Seals the active segment now (the destructor does it too, logging errors instead).
-  Result<void> close() { return writer_->close(); }
+  /// Seals the active segments now (the destructor does it too, logging errors instead).
+  Result<void> close();
 
   /// The counters, readable from any thread.
   const StoreCounters& counters() const { return writer_->counters(); }
+  /// Alerts appended to the alert log. Readable from any thread.
+  const Counter& alerts_written() const { return alerts_written_; }
   /// Registers every counter (`sluice_store_events_written_total`, ...) in `registry`. This output
   /// must outlive the registry's use. Start-up only (takes its lock).
   void register_metrics(MetricsRegistry& registry) const;
@@ -51,8 +65,15 @@ class StoreOutput final : public Output {
   SegmentWriter& writer() { return *writer_; }
 
  private:
-  explicit StoreOutput(std::unique_ptr<SegmentWriter> writer) : writer_(std::move(writer)) {}
+  StoreOutput(std::unique_ptr<SegmentWriter> writer, const StoreConfig& config)
+      : writer_(std::move(writer)), config_(config) {}
+  Result<void> open_alerts();
   std::unique_ptr<SegmentWriter> writer_;
+  StoreConfig config_;
+  // The alert log, opened at start when it exists, else at the first alert.
+  std::unique_ptr<SegmentWriter> alerts_;
+  std::string patched_;  // alert records of the batch being written, sequences made absolute
+  Counter alerts_written_;
 };
 
 }  // namespace sluice

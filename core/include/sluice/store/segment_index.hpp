@@ -1,0 +1,210 @@
+// SPDX-License-Identifier: Apache-2.0
+/// The block-level read API of the event store, for search: enumerate the sealed blocks of every
+/// segment with what their index says (sequence range, event time range, a token filter,
+/// host/app/source-path dictionaries and per-event dictionary codes), decode the blocks that
+/// survive pruning (in parallel: decoding is const and thread-safe), and read the segments that
+/// have no index yet (the active one) record by record.
+///
+/// Typical use (one query):
+///
+///     auto store = StoreIndex::open(dir);                // lists and opens every segment
+///     for (const auto& err : store->errors()) report(err);  // unreadable segments, named
+///     for (const auto& seg : store->segments()) {
+///       if (!seg->blocked()) { scan seg->log_reader() record by record; continue; }
+///       for (std::size_t b = 0; b < seg->blocks().size(); ++b) {
+///         const BlockInfo& block = seg->blocks()[b];
+///         if (!block.error.empty()) { report(block.error); continue; }   // corrupt index area
+///         if (block.max_event_ns < from || block.min_event_ns >= to) continue;
+///         if (!block.may_contain_token("failed")) continue;
+///         // `count by host` without decoding:
+///         for (std::uint32_t i = 0; i < block.events; ++i)
+///         ++counts[block.hosts[block.host_codes[i]]];
+///         // or decode (one BlockScratch per thread):
+///         auto events = seg->decode(b, scratch);   // Result<std::span<const StoredEvent>>
+///       }
+///     }
+///
+/// Lifetimes: `BlockInfo` and every view in it (dictionary strings, code columns, filter) point
+/// into the segment's read-only mapping and stay valid while the `SegmentIndex` lives (the
+/// `StoreIndex` holds them by `shared_ptr`, so keep either). Events from `decode` view the
+/// scratch's buffer (raw, procid, msgid, message, structured data, fields) and the mapping
+/// (host, app, source path); they stay valid until that scratch decodes another block.
+///
+/// Safe beside a running writer: segments are listed once by `open`; a segment the writer seals
+/// and converts afterwards keeps the mapping taken at open (the old file stays readable until
+/// unmapped), and a segment deleted by retention before it was opened is skipped silently.
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+#include <filesystem>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "sluice/common/result.hpp"
+#include "sluice/event/arena.hpp"
+#include "sluice/store/segment_format.hpp"
+#include "sluice/store/segment_reader.hpp"
+#include "sluice/store/token_filter.hpp"
+
+namespace sluice {
+
+/// A per-event column of dictionary codes, 0, 1, 2 or 4 bytes per event (width 0: the
+/// dictionary has one entry and every code is 0). A view; cheap to copy.
+class CodeColumn {
+ public:
+  CodeColumn() = default;
+  CodeColumn(const std::byte* data, std::uint32_t width, std::uint32_t size)
+      : data_(data), width_(width), size_(size) {}
+  /// Code of event `i` (0 <= i < size()): an index into the matching dictionary. Does not check
+  /// bounds in release builds.
+  std::uint32_t operator[](std::size_t i) const {
+    switch (width_) {
+      case 0:
+        return 0;
+      case 1:
+        return static_cast<std::uint8_t>(data_[i]);
+      case 2: {
+        std::uint16_t v;
+        std::memcpy(&v, data_ + 2 * i, 2);
+        return v;
+      }
+      default: {
+        std::uint32_t v;
+        std::memcpy(&v, data_ + 4 * i, 4);
+        return v;
+      }
+    }
+  }
+  /// Events in the column (the block's event count).
+  std::uint32_t size() const { return size_; }
+  /// Bytes per code: 0, 1, 2 or 4.
+  std::uint32_t width() const { return width_; }
+  /// The codes as stored (width() * size() bytes, little-endian), for vectorised counting.
+  const std::byte* data() const { return data_; }
+
+ private:
+  const std::byte* data_ = nullptr;
+  std::uint32_t width_ = 0;
+  std::uint32_t size_ = 0;
+};
+
+/// One sealed block, as the segment's footer and the block's index area describe it. Every code
+/// in a column is checked against its dictionary when the segment is opened.
+struct BlockInfo {
+  std::uint64_t first_sequence = 0;  ///< store-wide sequence of the block's first event
+  std::uint32_t events = 0;          ///< events in the block (sequences first .. first+events-1)
+  std::int64_t min_event_ns = 0;     ///< smallest event time in the block
+  std::int64_t max_event_ns = 0;     ///< largest event time in the block (inclusive)
+  /// Distinct `Event::host` values of the block, in first-seen order (may include "").
+  std::vector<std::string_view> hosts;
+  /// Distinct `Event::app` values.
+  std::vector<std::string_view> apps;
+  /// Distinct source paths (`StoredEvent::source_path`; "" for network input).
+  std::vector<std::string_view> source_paths;
+  CodeColumn host_codes;    ///< per event, an index into `hosts`
+  CodeColumn app_codes;     ///< per event, an index into `apps`
+  CodeColumn source_codes;  ///< per event, an index into `source_paths`
+  /// Over the tokens (tokens.hpp) of every event's raw bytes, field values, host, app, procid,
+  /// msgid and source path.
+  TokenFilter tokens;
+  /// Non-empty when the block's index area is corrupt (CRC mismatch, bad layout): "<file>: block
+  /// N (sequences A..B): <why>". Its other members are then only the footer's (sequences, times)
+  /// and it cannot be decoded; the other blocks are unaffected.
+  std::string error;
+
+  /// False when `token` (any case) is certainly in no event of this block.
+  bool may_contain_token(std::string_view token) const { return tokens.may_contain(token); }
+  /// As `may_contain_token` with a hash from `token_hash` (hash once, test many blocks).
+  bool may_contain_hash(std::uint64_t hash) const { return tokens.may_contain_hash(hash); }
+
+  // Where the block's compressed events lie in the file (set from the footer).
+  std::uint64_t data_offset = 0;
+  std::uint32_t data_bytes = 0;      ///< compressed size
+  std::uint32_t data_raw_bytes = 0;  ///< size after decompression
+  std::uint32_t data_crc = 0;        ///< CRC32C of the compressed bytes
+};
+
+/// Per-thread state for `SegmentIndex::decode`: the decompressed bytes, the decoded events and
+/// their field arrays. Not thread-safe; one per thread. Reused across blocks (keeps its memory).
+class BlockScratch {
+ public:
+  BlockScratch() = default;
+  BlockScratch(const BlockScratch&) = delete;
+  BlockScratch& operator=(const BlockScratch&) = delete;
+
+ private:
+  friend class SegmentIndex;
+  std::string buffer_;
+  std::vector<StoredEvent> events_;
+  Arena arena_;
+};
+
+/// One segment file opened for reading: its header, and for a sealed segment in the block
+/// layout its blocks. Owns a read-only mapping of the file (released by the destructor).
+/// Every const member is thread-safe.
+class SegmentIndex {
+ public:
+  /// Maps `file`, checks its header and, for the block layout, the trailer, the footer's CRC and
+  /// every block's index area (a bad index area marks that block only, see `BlockInfo::error`).
+  /// Errors name the file and what is wrong: not a segment, unknown version, truncated or
+  /// corrupt footer.
+  static Result<std::unique_ptr<SegmentIndex>> open(const std::filesystem::path& file);
+  ~SegmentIndex();
+  SegmentIndex(const SegmentIndex&) = delete;
+  SegmentIndex& operator=(const SegmentIndex&) = delete;
+
+  const std::filesystem::path& path() const { return path_; }
+  const SegmentHeader& header() const { return header_; }
+  /// True for a sealed segment in the block layout. False for a record log: the active segment,
+  /// a sealed one the writer has not converted yet (it converts them at the next open), or a
+  /// format-1 segment. A record log has no blocks and is read with `log_reader()`.
+  bool blocked() const { return blocked_; }
+  /// The blocks in sequence order; empty for a record log.
+  std::span<const BlockInfo> blocks() const { return blocks_; }
+
+  /// Decodes every event of block `block` into `scratch` and returns them in sequence order
+  /// (`StoredEvent::sequence` set). Thread-safe: many threads may decode blocks of one segment at
+  /// once, each with its own scratch. Allocates only in the scratch (amortised to nothing).
+  /// Errors (CRC mismatch of the compressed bytes, a zstd error, a layout error, a corrupt index
+  /// area) read "<file>: block N (sequences A..B): <why>" and leave other blocks readable.
+  Result<std::span<const StoredEvent>> decode(std::size_t block, BlockScratch& scratch) const;
+
+  /// A record-by-record reader over this file (for a record log: its records as far as they
+  /// are written; for a blocked segment: its blocks in order, decoded one at a time). Opens and
+  /// maps the file again, so it may outlive this object.
+  Result<std::unique_ptr<SegmentReader>> log_reader() const { return SegmentReader::open(path_); }
+
+ private:
+  SegmentIndex() = default;
+  std::filesystem::path path_;
+  const std::byte* map_ = nullptr;
+  std::size_t size_ = 0;
+  SegmentHeader header_;
+  bool blocked_ = false;
+  std::vector<BlockInfo> blocks_;
+};
+
+/// Every segment of a store folder, opened once. Holds shared ownership of the segments, so a
+/// query may keep any of them beyond the `StoreIndex`. Thread-safe for concurrent const use.
+class StoreIndex {
+ public:
+  /// Lists `dir` and opens each segment file in sequence order. A segment that cannot be opened
+  /// (bad header, truncated or corrupt footer) goes to `errors()`; the others are readable.
+  /// Errors only when the folder cannot be listed.
+  static Result<StoreIndex> open(const std::filesystem::path& dir);
+
+  /// The segments that opened, oldest first (the active record log, if any, last).
+  const std::vector<std::shared_ptr<const SegmentIndex>>& segments() const { return segments_; }
+  /// One entry per segment file that could not be opened.
+  const std::vector<SegmentError>& errors() const { return errors_; }
+
+ private:
+  std::vector<std::shared_ptr<const SegmentIndex>> segments_;
+  std::vector<SegmentError> errors_;
+};
+
+}  // namespace sluice

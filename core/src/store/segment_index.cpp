@@ -1,0 +1,333 @@
+// SPDX-License-Identifier: Apache-2.0
+/// Reading the block layout: the trailer and footer are checked when a segment is opened, each
+/// block's index area is checked and parsed into views, and `decode` checks the compressed
+/// bytes' CRC, decompresses and decodes with every bound checked (the file may be damaged).
+#include "sluice/store/segment_index.hpp"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zstd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <system_error>
+
+#include "codec.hpp"
+#include "sluice/store/crc32c.hpp"
+
+namespace sluice {
+namespace {
+
+using detail::Cursor;
+using detail::unzigzag;
+
+template <class T>
+T load_le(const std::byte* p) {
+  T v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+
+std::string block_name(const std::filesystem::path& file, std::size_t index, const BlockInfo& b) {
+  return file.string() + ": block " + std::to_string(index) + " (sequences " +
+         std::to_string(b.first_sequence) + ".." +
+         std::to_string(b.first_sequence + (b.events == 0 ? 0 : b.events - 1)) + ")";
+}
+
+/// Parses a block's index area (CRC already checked) into `b`; the reason on failure.
+std::string parse_index_area(std::string_view area, BlockInfo& b) {
+  Cursor c(area);
+  for (auto* dict : {&b.hosts, &b.apps, &b.source_paths}) {
+    const std::uint64_t n = c.varint();
+    if (!c.ok() || n > area.size() || n > b.events) return "dictionary count out of range";
+    dict->reserve(n);
+    for (std::uint64_t i = 0; i < n; ++i) {
+      auto s = c.bytes(c.varint());
+      if (!c.ok()) return "dictionary entry runs past the index area";
+      dict->push_back(s);
+    }
+    if (n == 0 && b.events > 0) return "empty dictionary";
+  }
+  for (auto [column, dict] : {std::pair{&b.host_codes, &b.hosts}, std::pair{&b.app_codes, &b.apps},
+                              std::pair{&b.source_codes, &b.source_paths}}) {
+    const auto width = c.fixed<std::uint8_t>();
+    if (width != 0 && width != 1 && width != 2 && width != 4) return "bad code width";
+    if (width == 0 && dict->size() > 1) return "code width 0 with several dictionary entries";
+    auto bytes = c.bytes(std::uint64_t{width} * b.events);
+    if (!c.ok()) return "code column runs past the index area";
+    *column = CodeColumn(reinterpret_cast<const std::byte*>(bytes.data()), width, b.events);
+    for (std::uint32_t i = 0; i < b.events && width != 0; ++i)
+      if ((*column)[i] >= dict->size()) return "code out of its dictionary's range";
+  }
+  const std::size_t used = area.size() - c.left();
+  const std::size_t filter_at = (used + 3) & ~std::size_t{3};
+  if (filter_at + 4 > area.size()) return "token filter missing";
+  const auto* filter = reinterpret_cast<const std::byte*>(area.data() + filter_at);
+  const auto buckets = load_le<std::uint32_t>(filter);
+  if (buckets == 0 || std::uint64_t{buckets} * 32 != area.size() - filter_at - 4)
+    return "token filter size does not match the index area";
+  b.tokens = TokenFilter(filter, buckets);
+  return {};
+}
+
+}  // namespace
+
+Result<std::unique_ptr<SegmentIndex>> SegmentIndex::open(const std::filesystem::path& file) {
+  int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return Error::from_errno("store: cannot open " + file.string());
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) {
+    auto e = Error::from_errno("store: cannot stat " + file.string());
+    ::close(fd);
+    return e;
+  }
+  const auto size = static_cast<std::size_t>(st.st_size);
+  if (size < segment_header_bytes) {
+    ::close(fd);
+    return Error{"store: " + file.string() + " is shorter than a segment header (" +
+                 std::to_string(size) + " bytes)"};
+  }
+  void* m = ::mmap(nullptr, size, PROT_READ, MAP_SHARED, fd, 0);
+  const int saved = errno;
+  ::close(fd);
+  if (m == MAP_FAILED) return Error::from_errno("store: cannot map " + file.string(), saved);
+  std::unique_ptr<SegmentIndex> seg(new SegmentIndex());
+  seg->path_ = file;
+  seg->map_ = static_cast<const std::byte*>(m);
+  seg->size_ = size;
+  auto header = decode_segment_header(seg->map_);
+  if (!header)
+    return Error{"store: " + file.string() +
+                 " is not a Sluice segment of format version 1 or 2 (bad header)"};
+  seg->header_ = *header;
+  seg->blocked_ = header->blocked;
+  if (!seg->blocked_) return seg;
+
+  const auto bad_footer = [&](const std::string& why) {
+    return Error{"store: " + file.string() + ": truncated or corrupt footer: " + why};
+  };
+  if (size < segment_header_bytes + blocks_trailer_bytes)
+    return bad_footer("the file is too short for a trailer");
+  const std::byte* trailer = seg->map_ + size - blocks_trailer_bytes;
+  if (std::memcmp(trailer, blocks_trailer_magic, sizeof blocks_trailer_magic) != 0)
+    return bad_footer("no trailer magic at the end of the file");
+  const auto footer_offset = load_le<std::uint64_t>(trailer + 8);
+  const auto count = load_le<std::uint32_t>(trailer + 16);
+  const auto footer_crc = load_le<std::uint32_t>(trailer + 20);
+  if (footer_offset < segment_header_bytes ||
+      footer_offset + std::uint64_t{count} * block_footer_entry_bytes !=
+          size - blocks_trailer_bytes)
+    return bad_footer("footer offset " + std::to_string(footer_offset) + " and " +
+                      std::to_string(count) + " blocks do not match the file size " +
+                      std::to_string(size));
+  const std::byte* footer = seg->map_ + footer_offset;
+  if (crc32c(footer, std::size_t{count} * block_footer_entry_bytes) != footer_crc)
+    return bad_footer("CRC32C mismatch");
+
+  seg->blocks_.resize(count);
+  std::uint64_t expect_sequence = header->first_sequence;
+  std::uint64_t total = 0;
+  for (std::uint32_t i = 0; i < count; ++i) {
+    const std::byte* e = footer + std::size_t{i} * block_footer_entry_bytes;
+    BlockInfo& b = seg->blocks_[i];
+    b.first_sequence = load_le<std::uint64_t>(e);
+    b.events = load_le<std::uint32_t>(e + 8);
+    const auto index_crc = load_le<std::uint32_t>(e + 12);
+    b.min_event_ns = load_le<std::int64_t>(e + 16);
+    b.max_event_ns = load_le<std::int64_t>(e + 24);
+    const auto index_offset = load_le<std::uint64_t>(e + 32);
+    b.data_offset = load_le<std::uint64_t>(e + 40);
+    b.data_bytes = load_le<std::uint32_t>(e + 48);
+    b.data_raw_bytes = load_le<std::uint32_t>(e + 52);
+    b.data_crc = load_le<std::uint32_t>(e + 56);
+    if (b.first_sequence != expect_sequence || b.events == 0)
+      return bad_footer("block " + std::to_string(i) + " starts at sequence " +
+                        std::to_string(b.first_sequence) + ", expected " +
+                        std::to_string(expect_sequence));
+    expect_sequence += b.events;
+    total += b.events;
+    if (index_offset < segment_header_bytes || index_offset > b.data_offset ||
+        b.data_offset > footer_offset || b.data_bytes > footer_offset - b.data_offset) {
+      b.error = block_name(file, i, b) + ": index or data area lies outside the file's blocks";
+      continue;
+    }
+    const std::string_view area(reinterpret_cast<const char*>(seg->map_ + index_offset),
+                                b.data_offset - index_offset);
+    if (crc32c(area.data(), area.size()) != index_crc) {
+      b.error = block_name(file, i, b) + ": index area CRC32C mismatch";
+      continue;
+    }
+    if (auto why = parse_index_area(area, b); !why.empty()) {
+      b.error = block_name(file, i, b) + ": index area: " + why;
+      b.hosts.clear();
+      b.apps.clear();
+      b.source_paths.clear();
+      b.host_codes = b.app_codes = b.source_codes = CodeColumn();
+      b.tokens = TokenFilter();
+    }
+  }
+  if (total != header->record_count)
+    return bad_footer("blocks hold " + std::to_string(total) + " events, the header counts " +
+                      std::to_string(header->record_count));
+  return seg;
+}
+
+SegmentIndex::~SegmentIndex() {
+  if (map_ != nullptr) ::munmap(const_cast<std::byte*>(map_), size_);
+}
+
+Result<std::span<const StoredEvent>> SegmentIndex::decode(std::size_t index,
+                                                          BlockScratch& scratch) const {
+  if (index >= blocks_.size())
+    return Error{path_.string() + ": no block " + std::to_string(index) + " (" +
+                 std::to_string(blocks_.size()) + " blocks)"};
+  const BlockInfo& b = blocks_[index];
+  if (!b.error.empty()) return Error{b.error};
+  const auto fail = [&](const std::string& why) {
+    return Error{block_name(path_, index, b) + ": " + why};
+  };
+  const auto* compressed = map_ + b.data_offset;
+  if (crc32c(compressed, b.data_bytes) != b.data_crc) return fail("data CRC32C mismatch");
+  scratch.buffer_.resize(b.data_raw_bytes);
+  const std::size_t n =
+      ZSTD_decompress(scratch.buffer_.data(), scratch.buffer_.size(), compressed, b.data_bytes);
+  if (ZSTD_isError(n)) return fail(std::string("zstd: ") + ZSTD_getErrorName(n));
+  if (n != b.data_raw_bytes)
+    return fail("decompressed to " + std::to_string(n) + " bytes, the footer says " +
+                std::to_string(b.data_raw_bytes));
+
+  const std::string_view data(scratch.buffer_.data(), n);
+  if (n < 12) return fail("data shorter than its stream lengths");
+  std::uint32_t lengths[3];
+  std::memcpy(lengths, data.data() + n - 12, 12);
+  const std::uint64_t streams = std::uint64_t{lengths[0]} + lengths[1] + lengths[2];
+  if (streams > n - 12) return fail("stream lengths run past the data");
+  const std::size_t raw_bytes = n - 12 - streams;
+  std::string_view raw_stream = data.substr(0, raw_bytes);
+  Cursor times(data.substr(raw_bytes, lengths[0]));
+  Cursor rows(data.substr(raw_bytes + lengths[0], lengths[1]));
+  Cursor slots(data.substr(raw_bytes + lengths[0] + lengths[1], lengths[2]));
+  const std::uint64_t slots_bytes = lengths[2];
+
+  scratch.arena_.reset();
+  scratch.events_.resize(b.events);
+  std::int64_t prev_time = b.min_event_ns;
+  std::uint64_t prev_line = 0;
+  for (std::uint32_t i = 0; i < b.events; ++i) {
+    StoredEvent& out = scratch.events_[i];
+    out.sequence = b.first_sequence + i;
+    out.source_path = b.source_paths[b.source_codes[i]];
+    Event& e = out.event;
+    e = Event{};
+    e.host = b.hosts[b.host_codes[i]];
+    e.app = b.apps[b.app_codes[i]];
+    e.event_time_ns =
+        static_cast<std::int64_t>(static_cast<std::uint64_t>(prev_time) +
+                                  static_cast<std::uint64_t>(unzigzag(times.varint())));
+    prev_time = e.event_time_ns;
+    e.line = prev_line + static_cast<std::uint64_t>(unzigzag(rows.varint()));
+    prev_line = e.line;
+    const std::uint64_t listener = rows.varint();
+    const std::uint64_t template_id = rows.varint();
+    if (listener > UINT32_MAX || template_id > UINT32_MAX) return fail("number out of range");
+    e.listener_id = static_cast<std::uint32_t>(listener);
+    e.template_id = static_cast<std::uint32_t>(template_id);
+    e.facility = rows.fixed<std::uint8_t>();
+    e.severity = rows.fixed<std::uint8_t>();
+    const auto format = rows.fixed<std::uint8_t>();
+    const auto status = rows.fixed<std::uint8_t>();
+    const auto reason = rows.fixed<std::uint8_t>();
+    if (format > static_cast<std::uint8_t>(InputFormat::raw) ||
+        status > static_cast<std::uint8_t>(ParseStatus::unparsed) ||
+        reason >= unparsed_reason_count)
+      return fail("event " + std::to_string(i) + ": enum value out of range");
+    e.format = static_cast<InputFormat>(format);
+    e.status = static_cast<ParseStatus>(status);
+    e.reason = static_cast<UnparsedReason>(reason);
+    e.flags = rows.fixed<std::uint8_t>();
+    const std::int64_t tz = unzigzag(rows.varint());
+    if (tz < INT16_MIN || tz > INT16_MAX) return fail("time zone offset out of range");
+    e.tz_offset_minutes = static_cast<std::int16_t>(tz);
+    const auto has_peer = rows.fixed<std::uint8_t>();
+    if (has_peer > 1) return fail("bad peer flag");
+    if (has_peer) {
+      e.peer.family = rows.fixed<std::uint8_t>();
+      e.peer.port = rows.fixed<std::uint16_t>();
+      auto addr = rows.bytes(16);
+      if (addr.size() == 16) std::memcpy(e.peer.address.data(), addr.data(), 16);
+    }
+    const std::uint64_t raw_size = rows.varint();
+    const std::uint64_t field_count = rows.varint();
+    if (!rows.ok() || raw_size > raw_stream.size())
+      return fail("event " + std::to_string(i) + ": rows stream ends early");
+    e.raw = raw_stream.substr(0, raw_size);
+    raw_stream.remove_prefix(raw_size);
+    const auto slot = [&]() -> std::string_view {
+      const std::uint64_t tag = slots.varint();
+      const std::uint64_t len = tag >> 2;
+      switch (tag & 3) {
+        case 0:
+          return slots.bytes(len);
+        case 1: {
+          const std::uint64_t off = slots.varint();
+          if (off > e.raw.size() || len > e.raw.size() - off) break;
+          return e.raw.substr(off, len);
+        }
+        case 2:
+          if (len > e.raw.size()) break;
+          return e.raw.substr(e.raw.size() - len);
+        default:
+          break;
+      }
+      slots.set_failed();
+      return {};
+    };
+    e.procid = slot();
+    e.msgid = slot();
+    e.message = slot();
+    e.structured_data = slot();
+    // Each field takes at least two slot bytes, which bounds the count before allocating.
+    if (field_count > slots_bytes / 2) return fail("event " + std::to_string(i) + ": field count");
+    if (field_count > 0) {
+      auto fields = scratch.arena_.allocate_array<Field>(field_count);
+      for (auto& f : fields) {
+        f.name = slot();
+        f.value = slot();
+      }
+      e.fields = fields;
+    }
+    if (!slots.ok()) return fail("event " + std::to_string(i) + ": slots stream ends early");
+  }
+  std::int64_t prev_receive = b.min_event_ns;
+  for (std::uint32_t i = 0; i < b.events; ++i) {
+    Event& e = scratch.events_[i].event;
+    e.receive_time_ns =
+        static_cast<std::int64_t>(static_cast<std::uint64_t>(prev_receive) +
+                                  static_cast<std::uint64_t>(unzigzag(times.varint())));
+    prev_receive = e.receive_time_ns;
+  }
+  if (!times.ok() || !times.at_end() || !rows.at_end() || !slots.at_end() || !raw_stream.empty())
+    return fail("streams do not end with the last event");
+  return std::span<const StoredEvent>(scratch.events_);
+}
+
+Result<StoreIndex> StoreIndex::open(const std::filesystem::path& dir) {
+  auto listing = StoreReader::open(dir);
+  if (!listing) return listing.error();
+  StoreIndex index;
+  for (const auto& file : listing->segments()) {
+    auto seg = SegmentIndex::open(file);
+    if (!seg) {
+      std::error_code ec;
+      if (!std::filesystem::exists(file, ec)) continue;  // deleted by retention since listed
+      index.errors_.push_back(SegmentError{file, 0, seg.error().message});
+      continue;
+    }
+    index.segments_.push_back(std::shared_ptr<const SegmentIndex>(std::move(*seg)));
+  }
+  return index;
+}
+
+}  // namespace sluice
