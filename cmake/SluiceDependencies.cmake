@@ -11,12 +11,13 @@ pkg_check_modules(HS REQUIRED IMPORTED_TARGET libhs)
 pkg_check_modules(PCAP REQUIRED IMPORTED_TARGET libpcap)
 pkg_check_modules(JEMALLOC IMPORTED_TARGET jemalloc)
 find_package(yaml-cpp REQUIRED)
-# oneTBB: the correlation engine updates its shards in parallel (libtbb-dev).
-find_package(TBB REQUIRED)
 pkg_check_modules(RE2 REQUIRED IMPORTED_TARGET re2)
 # Linear algebra for the CPU anomaly scorer (header-only, Debian libeigen3-dev).
 find_package(Eigen3 3.3 REQUIRED NO_MODULE)
 pkg_check_modules(ZSTD REQUIRED IMPORTED_TARGET libzstd)
+# oneTBB: parallel search over store blocks (core/src/search) and the correlation engine's
+# shards updated in parallel (core/src/correlate).
+find_package(TBB REQUIRED)
 
 # Accelerators: AUTO turns each on when its toolkit is found. The modules that use them
 # (dpdk/, gpu/) build only when SLUICE_HAVE_* is ON.

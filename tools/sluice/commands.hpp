@@ -11,5 +11,7 @@ int blast_command(int argc, char** argv);  ///< sluice blast: the load generator
 int rules_command(int argc, char** argv);  ///< sluice rules check|test PATH...
 int templates_command(int argc, char** argv);  ///< sluice templates FILE...
 int anomaly_command(int argc, char** argv);    ///< sluice anomaly train|eval|score
+int search_command(int argc, char** argv);     ///< sluice search --store DIR QUERY
+int timeline_command(int argc, char** argv);   ///< sluice timeline --store DIR --host H --around T
 
 }  // namespace sluice::cli

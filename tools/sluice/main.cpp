@@ -14,6 +14,8 @@ constexpr const char* usage_text =
     "commands:\n"
     "  run --config FILE          the appliance: listeners, rules, outputs, /metrics\n"
     "  scan [options] INPUT...    offline: log files, pcaps or - (stdin) in, JSON lines out\n"
+    "  search --store DIR QUERY   search the event store (| count, | top N F, ...)\n"
+    "  timeline --store DIR ...   one host's (or field value's) events around a time\n"
     "  rules check|test PATH...   validate Sigma rules / run rule tests\n"
     "  blast [options]            load generator: send syslog over UDP or TCP\n"
     "  templates FILE...          mine a log template for every line (JSON lines)\n"
@@ -40,6 +42,8 @@ int main(int argc, char** argv) {
   }
   if (command == "run") return sluice::cli::run_command(argc - 1, argv + 1);
   if (command == "scan") return sluice::cli::scan_command(argc - 1, argv + 1);
+  if (command == "search") return sluice::cli::search_command(argc - 1, argv + 1);
+  if (command == "timeline") return sluice::cli::timeline_command(argc - 1, argv + 1);
   if (command == "rules") return sluice::cli::rules_command(argc - 1, argv + 1);
   if (command == "blast") return sluice::cli::blast_command(argc - 1, argv + 1);
   if (command == "templates") return sluice::cli::templates_command(argc - 1, argv + 1);

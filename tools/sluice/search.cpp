@@ -1,0 +1,384 @@
+// SPDX-License-Identifier: Apache-2.0
+/// `sluice search --store DIR QUERY`: runs a query (search/query.hpp) over the event store and
+/// prints matching events in event-time order, or the query's aggregation.
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <unordered_map>
+
+#include "commands.hpp"
+#include "search_output.hpp"
+#include "sluice/output/json_lines.hpp"
+#include "sluice/search/alerts.hpp"
+
+namespace sluice::cli {
+namespace {
+
+constexpr const char* search_usage =
+    "usage: sluice search --store DIR [options] QUERY\n"
+    "\n"
+    "QUERY: free text and \"phrases\" (case-insensitive, whole words, like grep -iwF), field\n"
+    "terms (host:web01, process.name:sshd, source.ip:10.0.0.0/8, user:root), wildcards (fail*),\n"
+    "regexes (/inv.lid user/, /x/i), AND OR NOT ( ), and one pipe: | count, | count by FIELD,\n"
+    "| top N FIELD, | timechart span=1h. earliest=T latest=T in the query act as --from/--to.\n"
+    "\n"
+    "options:\n"
+    "  --store DIR       the event store folder (required)\n"
+    "  --from T          only events at or after T: RFC 3339, -15m/-2h/-1d, now, @EPOCH_SECONDS\n"
+    "  --to T            only events before T (same forms)\n"
+    "  --limit N         print at most N events (the oldest N)\n"
+    "  --format F        json (default: ECS JSON lines) or text (TIME RAW)\n"
+    "  --progress        progress on stderr (default when stderr is a terminal)\n"
+    "  --no-progress     never show progress\n"
+    "  --alerts          list the stored alerts that match QUERY instead of events (an alert is\n"
+    "                    searched as its title, rule id, level and ATT&CK ids, with the fields\n"
+    "                    rule.id, rule.name, rule.level, threat.technique.id and those matched)\n"
+    "  --stats           counters as one JSON object, the last line on stderr\n"
+    "\n"
+    "exit status: 0 ok, 1 the store or some of its segments could not be read (the rest was\n"
+    "searched), 2 bad usage or query.\n";
+
+}  // namespace
+
+std::int64_t now_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+void append_event_text(std::string& out, const StoredEvent& event) {
+  append_rfc3339(out, event.event.event_time_ns);
+  out += ' ';
+  out += event.event.raw;
+}
+
+namespace {
+
+void print_stats(const search::SearchStats& s) {
+  std::fprintf(
+      stderr,
+      "{\"segments\":%llu,\"segments_skipped\":%llu,\"units\":%llu,\"units_pruned_time\":%llu,"
+      "\"units_pruned_index\":%llu,\"units_fast\":%llu,\"events_scanned\":%llu,"
+      "\"events_matched\":%llu,\"segment_errors\":%zu}\n",
+      static_cast<unsigned long long>(s.segments),
+      static_cast<unsigned long long>(s.segments_skipped), static_cast<unsigned long long>(s.units),
+      static_cast<unsigned long long>(s.units_pruned_time),
+      static_cast<unsigned long long>(s.units_pruned_index),
+      static_cast<unsigned long long>(s.units_fast),
+      static_cast<unsigned long long>(s.events_scanned),
+      static_cast<unsigned long long>(s.events_matched), s.errors.size());
+}
+
+/// Buffered stdout: one write per few hundred KiB.
+class Out {
+ public:
+  ~Out() { flush(); }
+  std::string& buf() { return buf_; }
+  void maybe_flush() {
+    if (buf_.size() >= (256u << 10)) flush();
+  }
+  void flush() {
+    if (!buf_.empty()) std::fwrite(buf_.data(), 1, buf_.size(), stdout);
+    std::fflush(stdout);
+    buf_.clear();
+  }
+
+ private:
+  std::string buf_;
+};
+
+/// An alert as a JSON line (ECS names as in the alert output) or as one text line for people.
+void append_alert(std::string& b, const search::AlertRecord& a, SearchFormat format,
+                  std::string_view indent) {
+  if (format == SearchFormat::json) {
+    b += "{\"@timestamp\":\"";
+    append_rfc3339(b, a.time_ns);
+    b += "\",\"event.kind\":\"alert\",\"rule.id\":";
+    append_json_string(b, a.rule_id);
+    b += ",\"rule.name\":";
+    append_json_string(b, a.title);
+    b += ",\"rule.level\":";
+    append_json_string(b, a.level);
+    b += ",\"threat.technique.id\":[";
+    for (std::size_t i = 0; i < a.techniques.size(); ++i) {
+      if (i != 0) b += ',';
+      append_json_string(b, a.techniques[i]);
+    }
+    b += "],\"sluice.matched\":[";
+    for (std::size_t i = 0; i < a.matched.size(); ++i) {
+      if (i != 0) b += ',';
+      b += "{\"field\":";
+      append_json_string(b, a.matched[i].first);
+      b += ",\"value\":";
+      append_json_string(b, a.matched[i].second);
+      b += '}';
+    }
+    b += "],\"sluice.event_sequences\":[";
+    for (std::size_t i = 0; i < a.event_sequences.size(); ++i) {
+      if (i != 0) b += ',';
+      b += std::to_string(a.event_sequences[i]);
+    }
+    b += "]}\n";
+    return;
+  }
+  b += indent;
+  append_rfc3339(b, a.time_ns);
+  b += " ALERT [";
+  b += a.level;
+  b += "] ";
+  b += a.title;
+  b += " (";
+  b += a.rule_id;
+  b += ')';
+  for (const auto& t : a.techniques) {
+    b += ' ';
+    b += t;
+  }
+  for (const auto& [k, v] : a.matched) {
+    b += ' ';
+    b += k;
+    b += '=';
+    b += v;
+  }
+  b += " events:";
+  for (std::size_t i = 0; i < a.event_sequences.size(); ++i)
+    b += (i == 0 ? " #" : ", #") + std::to_string(a.event_sequences[i]);
+  b += '\n';
+}
+
+void write_aggregate(const search::AggregateResult& r, const search::Query& q, SearchFormat format,
+                     Out& out) {
+  using Kind = search::Aggregation::Kind;
+  std::string& b = out.buf();
+  const std::string& field = q.aggregation.field_name;
+  if (r.kind == Kind::count) {
+    if (format == SearchFormat::json) {
+      b += "{\"count\":" + std::to_string(r.count) + "}\n";
+    } else {
+      b += std::to_string(r.count) + "\n";
+    }
+    return;
+  }
+  const bool timechart = r.kind == Kind::timechart;
+  if (format == SearchFormat::text)
+    b += "count\t" + (timechart ? std::string("time") : field) + "\n";
+  for (const auto& row : r.rows) {
+    if (format == SearchFormat::json) {
+      b += '{';
+      append_json_string(b, timechart ? std::string_view("@timestamp") : std::string_view(field));
+      b += ':';
+      append_json_string(b, row.key);
+      b += ",\"count\":" + std::to_string(row.count) + "}\n";
+    } else {
+      b += std::to_string(row.count) + "\t" + row.key + "\n";
+    }
+    out.maybe_flush();
+  }
+}
+
+}  // namespace
+
+int execute_search(const SearchRun& run) {
+  const char* cmd = run.command.c_str();
+  auto parsed = search::parse_query(run.query);
+  if (!parsed.query) {
+    std::fprintf(stderr, "sluice %s: %s\n", cmd,
+                 search::format_query_error(run.query, parsed.error).c_str());
+    return 2;
+  }
+  search::QueryError compile_error;
+  auto compiled = search::CompiledQuery::compile(*parsed.query, compile_error);
+  if (!compiled) {
+    std::fprintf(stderr, "sluice %s: %s\n", cmd,
+                 search::format_query_error(run.query, compile_error).c_str());
+    return 2;
+  }
+  search::SearchOptions options = run.options;
+  // earliest=/latest= in the query narrow --from/--to (the parser checked that they parse).
+  const std::int64_t now = now_ns();
+  if (parsed.query->earliest)
+    options.from_ns =
+        std::max(options.from_ns, *search::parse_time_ns(*parsed.query->earliest, now));
+  if (parsed.query->latest)
+    options.to_ns = std::min(options.to_ns, *search::parse_time_ns(*parsed.query->latest, now));
+  bool progress_shown = false;
+  if (run.progress) {
+    options.progress = [&](const search::SearchProgress& p) {
+      std::fprintf(stderr, "\rsluice %s: %llu/%llu units, %llu events scanned, %llu matched   ",
+                   cmd, static_cast<unsigned long long>(p.units_done),
+                   static_cast<unsigned long long>(p.units_total),
+                   static_cast<unsigned long long>(p.events_scanned),
+                   static_cast<unsigned long long>(p.events_matched));
+      progress_shown = true;
+    };
+  }
+  Out out;
+  search::SearchStats stats;
+  if (run.alerts) {
+    auto r = search::read_alerts(run.store, compiled.get(), options.from_ns, options.to_ns);
+    if (!r) {
+      std::fprintf(stderr, "sluice %s: %s\n", cmd, r.error().message.c_str());
+      return 1;
+    }
+    std::uint64_t shown = 0;
+    for (const auto& a : r->alerts) {
+      if (options.limit != 0 && shown == options.limit) break;
+      append_alert(out.buf(), a, run.format, "");
+      ++shown;
+      out.maybe_flush();
+    }
+    out.flush();
+    for (const auto& e : r->errors)
+      std::fprintf(stderr, "sluice %s: skipped the rest of an alert segment: %s\n", cmd,
+                   e.message.c_str());
+    return r->errors.empty() ? 0 : 1;
+  }
+  // Alerts shown inline (timeline): those whose event time is in the range, by event sequence.
+  std::unordered_multimap<std::uint64_t, const search::AlertRecord*> alerts_by_event;
+  search::AlertResult alerts;
+  if (run.inline_alerts) {
+    auto r = search::read_alerts(run.store, nullptr, options.from_ns, options.to_ns);
+    if (!r) {
+      std::fprintf(stderr, "sluice %s: %s\n", cmd, r.error().message.c_str());
+      return 1;
+    }
+    alerts = std::move(*r);
+    for (const auto& a : alerts.alerts)
+      for (auto seq : a.event_sequences)
+        alerts_by_event.emplace(seq, &a);
+    for (const auto& e : alerts.errors)
+      std::fprintf(stderr, "sluice %s: skipped the rest of an alert segment: %s\n", cmd,
+                   e.message.c_str());
+  }
+  if (parsed.query->aggregation.kind != search::Aggregation::Kind::none) {
+    auto r = search::aggregate(run.store, *compiled, options);
+    if (progress_shown) std::fputc('\n', stderr);
+    if (!r) {
+      std::fprintf(stderr, "sluice %s: %s\n", cmd, r.error().message.c_str());
+      return 1;
+    }
+    write_aggregate(*r, *parsed.query, run.format, out);
+    stats = std::move(r->stats);
+  } else {
+    const SearchFormat format = run.format;
+    search::RenderFn render = [format](const StoredEvent& ev, std::string& text) {
+      if (format == SearchFormat::json) {
+        append_event_json(text, ev.event, ev.source_path);
+      } else {
+        append_event_text(text, ev);
+      }
+      text += '\n';
+    };
+    auto r = search::search_events(run.store, *compiled, options, render,
+                                   [&](const search::SearchHit& hit) {
+                                     out.buf() += hit.text;
+                                     auto [lo, hi] = alerts_by_event.equal_range(hit.sequence);
+                                     for (auto it = lo; it != hi; ++it)
+                                       append_alert(out.buf(), *it->second, format, "  ");
+                                     out.maybe_flush();
+                                     return true;
+                                   });
+    if (progress_shown) std::fputc('\n', stderr);
+    if (!r) {
+      std::fprintf(stderr, "sluice %s: %s\n", cmd, r.error().message.c_str());
+      return 1;
+    }
+    stats = std::move(*r);
+  }
+  out.flush();
+  for (const auto& e : stats.errors)
+    std::fprintf(stderr, "sluice %s: skipped the rest of a segment: %s\n", cmd, e.message.c_str());
+  if (run.stats) print_stats(stats);
+  return stats.errors.empty() && alerts.errors.empty() ? 0 : 1;
+}
+
+int search_command(int argc, char** argv) {
+  SearchRun run;
+  run.progress = ::isatty(STDERR_FILENO) != 0;
+  const std::int64_t now = now_ns();
+  std::string query;
+  bool have_query = false;
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view a = argv[i];
+    auto value = [&](std::string_view name) -> const char* {
+      if (i + 1 >= argc) {
+        std::fprintf(stderr, "sluice search: %.*s needs a value\n", static_cast<int>(name.size()),
+                     name.data());
+        return nullptr;
+      }
+      return argv[++i];
+    };
+    if (a == "--help" || a == "-h") {
+      std::fputs(search_usage, stdout);
+      return 0;
+    } else if (a == "--store") {
+      const char* v = value(a);
+      if (v == nullptr) return 2;
+      run.store = v;
+    } else if (a == "--from" || a == "--to") {
+      const char* v = value(a);
+      if (v == nullptr) return 2;
+      auto t = search::parse_time_ns(v, now);
+      if (!t) {
+        std::fprintf(stderr,
+                     "sluice search: %s: '%s' is not a time (RFC 3339, -15m, now, @SECONDS)\n",
+                     argv[i - 1], v);
+        return 2;
+      }
+      (a == "--from" ? run.options.from_ns : run.options.to_ns) = *t;
+    } else if (a == "--limit") {
+      const char* v = value(a);
+      if (v == nullptr) return 2;
+      char* end = nullptr;
+      const unsigned long long n = std::strtoull(v, &end, 10);
+      if (*v == '\0' || *end != '\0' || n == 0) {
+        std::fprintf(stderr, "sluice search: --limit needs a positive number\n");
+        return 2;
+      }
+      run.options.limit = n;
+    } else if (a == "--format") {
+      const char* v = value(a);
+      if (v == nullptr) return 2;
+      if (std::strcmp(v, "json") == 0) {
+        run.format = SearchFormat::json;
+      } else if (std::strcmp(v, "text") == 0) {
+        run.format = SearchFormat::text;
+      } else {
+        std::fprintf(stderr, "sluice search: --format is json or text\n");
+        return 2;
+      }
+    } else if (a == "--progress") {
+      run.progress = true;
+    } else if (a == "--no-progress") {
+      run.progress = false;
+    } else if (a == "--stats") {
+      run.stats = true;
+    } else if (a == "--alerts") {
+      run.alerts = true;
+    } else if (a.size() > 2 && a.substr(0, 2) == "--") {
+      std::fprintf(stderr, "sluice search: unknown option '%s'\n%s", argv[i], search_usage);
+      return 2;
+    } else {
+      // Several words are one query, as a shell user would expect.
+      if (have_query) query += ' ';
+      query += a;
+      have_query = true;
+    }
+  }
+  if (run.store.empty()) {
+    std::fprintf(stderr, "sluice search: --store DIR is required\n%s", search_usage);
+    return 2;
+  }
+  if (!have_query) {
+    std::fprintf(stderr, "sluice search: a QUERY is required ('*' matches everything)\n");
+    return 2;
+  }
+  run.query = std::move(query);
+  return execute_search(run);
+}
+
+}  // namespace sluice::cli
