@@ -15,7 +15,8 @@ pkg_check_modules(RE2 REQUIRED IMPORTED_TARGET re2)
 # Linear algebra for the CPU anomaly scorer (header-only, Debian libeigen3-dev).
 find_package(Eigen3 3.3 REQUIRED NO_MODULE)
 pkg_check_modules(ZSTD REQUIRED IMPORTED_TARGET libzstd)
-# oneTBB: parallel search over store blocks (core/src/search).
+# oneTBB: parallel search over store blocks (core/src/search) and the correlation engine's
+# shards updated in parallel (core/src/correlate).
 find_package(TBB REQUIRED)
 
 # Accelerators: AUTO turns each on when its toolkit is found. The modules that use them

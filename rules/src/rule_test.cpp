@@ -12,6 +12,7 @@
 #include <set>
 #include <sstream>
 
+#include "correlation_test.hpp"
 #include "load.hpp"
 #include "sluice/parse/parser.hpp"
 
@@ -373,6 +374,10 @@ void run_file(const fs::path& file, const std::string& mapping_path, RuleTestRes
       line += " ]";
       result.failures.push_back(line);
     }
+    // Correlation expectations (rules/README.md, "Correlation tests").
+    if (root["alerts"])
+      detail::check_correlation_alerts(root, where, options, texts, set.value(), batch, detections,
+                                       result);
   } catch (const YAML::Exception& e) {
     result.failures.push_back(where + ": " + e.what());
   }

@@ -15,6 +15,7 @@
 #include "sluice/ingest/source.hpp"
 #include "sluice/output/json_lines.hpp"
 #include "sluice/pipeline/pipeline.hpp"
+#include "sluice/rules/correlation.hpp"
 #include "sluice/store/store_output.hpp"
 
 namespace sluice::cli {
@@ -29,6 +30,33 @@ Result<StoreOutput*> add_store(Pipeline& pipeline, const StoreConfig& config,
 
 /// Loads Sigma rules; prints a one-line load summary and, at `verbose`, every skipped rule.
 Result<std::shared_ptr<const RuleSet>> load_rules(const RulesConfig& rules, bool verbose);
+
+/// Loads the correlation rules among `rules.paths`, resolved against `base`; prints a summary
+/// and every problem when there are correlation documents.
+Result<std::shared_ptr<const rules::CorrelationSet>> load_correlation_rules(
+    const RulesConfig& rules, const std::shared_ptr<const RuleSet>& base);
+
+/// Correlation engine, alert handler and their pipeline output, as `add_correlation` built them.
+struct CorrelationWiring {
+  std::shared_ptr<const rules::CorrelationSet> set;
+  std::shared_ptr<CorrelationEngine> engine;
+  std::shared_ptr<AlertHandler> handler;
+  rules::CorrelationOutput* output = nullptr;  ///< owned by the pipeline
+  std::string snapshot_path;                   ///< empty = no snapshot
+};
+
+/// Builds the engine (restoring `snapshot_dir/correlation.state` when `snapshot_dir` is set),
+/// the alert sinks and suppressions, and adds the correlation output to `pipeline`. Registers
+/// counters when `metrics` is given.
+Result<CorrelationWiring> add_correlation(Pipeline& pipeline,
+                                          std::shared_ptr<const rules::CorrelationSet> set,
+                                          const CorrelationSettings& settings,
+                                          const AlertsConfig& alerts, bool handle_detections,
+                                          const std::string& snapshot_dir,
+                                          MetricsRegistry* metrics);
+
+/// One line of correlation and alert counters.
+std::string correlation_summary(const CorrelationWiring& wiring);
 
 /// Blocks SIGINT, SIGTERM and SIGHUP in the calling thread and every thread it starts after
 /// this call, so that only `wait_for_signal` sees them.

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "commands.hpp"
+#include "sluice/rules/correlation.hpp"
 #include "sluice/rules/rule_test.hpp"
 #include "sluice/rules/sigma.hpp"
 
@@ -38,6 +39,19 @@ int check(const rules::SigmaOptions& options, bool quiet) {
     std::fprintf(stderr, "sluice rules check: %s\n", set.error().message.c_str());
     return 1;
   }
+  // Correlation rules: validated and resolved against the rules just loaded. Their problems
+  // replace the Sigma loader's generic "correlation" skips.
+  rules::LoadReport correlation_report;
+  auto correlations = rules::load_correlations(options, {}, set.value(), correlation_report);
+  if (!correlations) {
+    std::fprintf(stderr, "sluice rules check: %s\n", correlations.error().message.c_str());
+    return 1;
+  }
+  std::erase_if(report.skipped, [](const auto& d) { return d.reason == "correlation"; });
+  for (auto& d : correlation_report.skipped)
+    report.skipped.push_back(std::move(d));
+  for (auto& d : correlation_report.errors)
+    report.errors.push_back(std::move(d));
   std::map<std::string, std::size_t> skipped, errors;
   for (const auto& d : report.skipped) {
     ++skipped[d.reason];
@@ -57,6 +71,11 @@ int check(const rules::SigmaOptions& options, bool quiet) {
       report.loaded, report.compile_ms, report.parse_ms, report.atoms, report.eager_atoms,
       report.regexes_hyperscan, report.regexes_prefiltered, report.regexes_re2_only,
       report.always_evaluated);
+  std::size_t chains = 0;
+  for (const auto& c : correlations.value()->specs())
+    chains += c.level > 0;
+  std::printf("loaded   %zu correlation rules (%zu chained on other correlations)\n",
+              correlations.value()->specs().size(), chains);
   std::printf("skipped  %zu\n", report.skipped.size());
   for (const auto& [reason, n] : skipped)
     std::printf("  %6zu  %s\n", n, reason.c_str());

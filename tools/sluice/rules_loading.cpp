@@ -16,6 +16,9 @@ Result<std::shared_ptr<const RuleSet>> load_rules(const RulesConfig& rules, bool
   sluice::rules::LoadReport report;
   auto set = sluice::rules::load_sigma(options, report);
   if (!set) return set.error();
+  // Correlation documents are skipped here and loaded by the correlation loader, which reports
+  // on them itself (load_correlation_rules).
+  std::erase_if(report.skipped, [](const auto& d) { return d.reason == "correlation"; });
   std::map<std::string, std::size_t> by_reason;
   for (const auto& d : report.skipped)
     ++by_reason[d.reason];

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <optional>
 #include <string>
 
 #include "accelerators.hpp"
@@ -111,14 +112,36 @@ int run_command(int argc, char** argv) {
     pipeline.set_rules(rules);
   }
 
-  for (auto [kind, path] : {std::pair{JsonLinesKind::events, config.output.events_path},
-                            std::pair{JsonLinesKind::alerts, config.output.alerts_path}}) {
-    if (auto added = add_json_output(pipeline, kind, path); !added) {
-      std::fprintf(stderr, "sluice run: %s\n", added.error().message.c_str());
-      return 1;
+  std::shared_ptr<const rules::CorrelationSet> correlations;
+  if (rules && config.correlation.enabled) {
+    auto c = load_correlation_rules(config.rules, rules);
+    if (!c) {
+      std::fprintf(stderr, "sluice run: correlation: %s\n", c.error().message.c_str());
+      return 2;
     }
+    if (!c.value()->specs().empty()) correlations = c.value();
   }
 
+  if (auto added = add_json_output(pipeline, JsonLinesKind::events, config.output.events_path);
+      !added) {
+    std::fprintf(stderr, "sluice run: %s\n", added.error().message.c_str());
+    return 1;
+  }
+  if (!config.output.alerts_path.empty()) {
+    auto out = JsonLinesOutput::open(JsonLinesKind::alerts, config.output.alerts_path);
+    if (!out) {
+      std::fprintf(stderr, "sluice run: %s\n", out.error().message.c_str());
+      return 1;
+    }
+    // Base alerts obey `generate`: rules that only feed correlations raise none of their own.
+    if (correlations)
+      pipeline.add_output(
+          std::make_unique<rules::GeneratingOutput>(std::move(out).value(), correlations));
+    else
+      pipeline.add_output(std::move(out).value());
+  }
+
+  // The store comes before correlation: alerts then reference events by store sequence number.
   StoreOutput* store = nullptr;
   if (config.store_enabled) {
     auto added = add_store(pipeline, config.store, &metrics);
@@ -129,6 +152,44 @@ int run_command(int argc, char** argv) {
     store = added.value();
   }
 
+  // Correlation and alert handling: correlation alerts (and, with [[alerts.sink]], every base
+  // alert) go through suppression, dedup and throttling to the sinks. Without sinks,
+  // correlation alerts go to output.alerts.path next to the base alerts.
+  std::optional<CorrelationWiring> wiring;
+  if (correlations || !config.alerts.sinks.empty()) {
+    if (!correlations) {
+      rules::LoadReport none;
+      auto empty = rules::load_correlations({}, {}, rules, none);
+      if (!empty) {
+        std::fprintf(stderr, "sluice run: correlation: %s\n", empty.error().message.c_str());
+        return 2;
+      }
+      correlations = empty.value();
+    }
+    AlertsConfig alerts = config.alerts;
+    const bool handle_detections = !alerts.sinks.empty();
+    if (alerts.sinks.empty() && !config.output.alerts_path.empty()) {
+      AlertSinkConfig sink;
+      sink.type = config.output.alerts_path == "-" ? "stdout" : "jsonl";
+      sink.path = config.output.alerts_path;
+      alerts.sinks.push_back(sink);
+    }
+    if (alerts.sinks.empty())
+      logger.warn(
+          "correlation alerts have no destination: configure [[alerts.sink]] or "
+          "[output.alerts]; they are only counted");
+    std::string snapshot_dir = config.correlation.data_dir;
+    if (snapshot_dir.empty() && config.store_enabled) snapshot_dir = config.store.path;
+    auto w = add_correlation(pipeline, correlations, config.correlation, alerts, handle_detections,
+                             snapshot_dir, &metrics);
+    if (!w) {
+      std::fprintf(stderr, "sluice run: %s\n", w.error().message.c_str());
+      return 1;
+    }
+    wiring = std::move(w).value();
+    wiring->output->set_drain_when_quiet(true);
+    wiring->output->set_store(store);
+  }
   auto anomaly = add_anomaly_stage(pipeline, config.templates, config.anomaly, &metrics);
   if (!anomaly) {
     std::fprintf(stderr, "sluice run: %s\n", anomaly.error().message.c_str());
@@ -175,7 +236,13 @@ int run_command(int argc, char** argv) {
       pipeline.request_stop();
       stopping = true;
     } else if (sig == SIGHUP) {
-      if (config.rules.paths.empty()) {
+      if (wiring && !wiring->set->specs().empty()) {
+        // Correlation routes name base rules by their index in the loaded set; a new set
+        // would break them mid-stream. Restart (state survives in the snapshot) instead.
+        logger.warn(
+            "SIGHUP: rules not reloaded while correlation rules are active; restart "
+            "sluice to load new rules (correlation state is kept in the snapshot)");
+      } else if (config.rules.paths.empty()) {
         logger.info("SIGHUP: no rules configured, nothing to reload");
       } else if (auto r = load_rules(config.rules, false); r) {
         rules = r.value();
@@ -197,6 +264,12 @@ int run_command(int argc, char** argv) {
     }
   }
   pipeline.wait();
+  if (wiring) {
+    if (auto r = wiring->output->snapshot(); !r)
+      logger.error("correlation snapshot: {}", r.error().message);
+    wiring->handler->flush();
+    std::fprintf(stderr, "sluice run: %s\n", correlation_summary(*wiring).c_str());
+  }
   metrics_server.reset();
   const bool anomaly_ok = finish_anomaly_stage(anomaly->get(), "sluice run");
   const auto stats = pipeline.stats();

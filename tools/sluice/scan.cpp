@@ -7,7 +7,9 @@
 
 #include <charconv>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <optional>
 #include <string>
 
 #include "anomaly_setup.hpp"
@@ -33,6 +35,8 @@ constexpr const char* scan_usage =
     "  --output WHAT        alerts (default with --rules), events (default without), all, none\n"
     "  --out FILE           where JSON lines go (default: stdout)\n"
     "  --store DIR          also keep every event in the event store in DIR\n"
+    "  --no-correlation     ignore correlation rules among the rules\n"
+    "  --tolerance SECONDS  correlation: accepted out-of-order lateness (default 5)\n"
     "  --stats              print counters as one JSON object, the last line on stderr\n"
     "  --no-flows           pcaps: syslog only, no flow records\n"
     "  --workers N          worker threads (default: one per core)\n"
@@ -77,6 +81,8 @@ int scan_command(int argc, char** argv) {
   bool flows = true;
   std::string store_path;
   std::vector<std::string> inputs;
+  bool correlation_wanted = true;
+  CorrelationSettings correlation;
   TemplatesConfig templates_config;
   AnomalyConfig anomaly_config;
   for (int i = 1; i < argc; ++i) {
@@ -129,6 +135,17 @@ int scan_command(int argc, char** argv) {
       store_path = v;
     } else if (a == "--stats") {
       stats_wanted = true;
+    } else if (a == "--no-correlation") {
+      correlation_wanted = false;
+    } else if (a == "--tolerance") {
+      const char* v = need_value("--tolerance");
+      char* end = nullptr;
+      const double seconds = v ? std::strtod(v, &end) : -1;
+      if (v == nullptr || *end != '\0' || seconds < 0) {
+        std::fprintf(stderr, "sluice scan: --tolerance needs seconds >= 0\n");
+        return 2;
+      }
+      correlation.engine.tolerance_ns = static_cast<std::int64_t>(seconds * 1e9);
     } else if (a == "--no-flows") {
       flows = false;
     } else if (a == "--templates") {
@@ -208,6 +225,7 @@ int scan_command(int argc, char** argv) {
     for (auto& s : sources.value())
       pipeline.add_source(std::move(s));
   }
+  std::shared_ptr<const rules::CorrelationSet> correlations;
   if (!rules_config.paths.empty()) {
     auto r = load_rules(rules_config, false);
     if (!r) {
@@ -215,16 +233,33 @@ int scan_command(int argc, char** argv) {
       return 2;
     }
     pipeline.set_rules(r.value());
-  }
-  for (auto [kind, wanted] :
-       {std::pair{JsonLinesKind::events, output_kind == "events" || output_kind == "all"},
-        std::pair{JsonLinesKind::alerts, output_kind == "alerts" || output_kind == "all"}}) {
-    if (!wanted) continue;
-    if (auto added = add_json_output(pipeline, kind, out_path); !added) {
-      std::fprintf(stderr, "sluice scan: %s\n", added.error().message.c_str());
-      return 1;
+    if (correlation_wanted) {
+      auto c = load_correlation_rules(rules_config, r.value());
+      if (!c) {
+        std::fprintf(stderr, "sluice scan: correlation: %s\n", c.error().message.c_str());
+        return 2;
+      }
+      if (!c.value()->specs().empty()) correlations = c.value();
     }
   }
+  const bool alerts_wanted = output_kind == "alerts" || output_kind == "all";
+  for (auto [kind, wanted] :
+       {std::pair{JsonLinesKind::events, output_kind == "events" || output_kind == "all"},
+        std::pair{JsonLinesKind::alerts, alerts_wanted}}) {
+    if (!wanted) continue;
+    auto out = JsonLinesOutput::open(kind, out_path);
+    if (!out) {
+      std::fprintf(stderr, "sluice scan: %s\n", out.error().message.c_str());
+      return 1;
+    }
+    // Base alerts obey `generate`: rules that only feed correlations raise none of their own.
+    if (kind == JsonLinesKind::alerts && correlations)
+      pipeline.add_output(
+          std::make_unique<rules::GeneratingOutput>(std::move(out).value(), correlations));
+    else
+      pipeline.add_output(std::move(out).value());
+  }
+  // The store comes before correlation: alerts then reference events by store sequence number.
   StoreOutput* store = nullptr;
   if (!store_path.empty()) {
     StoreConfig sc;
@@ -237,6 +272,24 @@ int scan_command(int argc, char** argv) {
       return 1;
     }
     store = added.value();
+  }
+  std::optional<CorrelationWiring> wiring;
+  if (correlations) {
+    // Correlation alerts go where the base alerts go (--out), after them in each batch.
+    AlertsConfig alerts;
+    if (alerts_wanted) {
+      AlertSinkConfig sink;
+      sink.type = out_path == "-" ? "stdout" : "jsonl";
+      sink.path = out_path;
+      alerts.sinks.push_back(sink);
+    }
+    auto w = add_correlation(pipeline, correlations, correlation, alerts, false, "", nullptr);
+    if (!w) {
+      std::fprintf(stderr, "sluice scan: %s\n", w.error().message.c_str());
+      return 1;
+    }
+    wiring = std::move(w).value();
+    wiring->output->set_store(store);
   }
   auto anomaly = add_anomaly_stage(pipeline, templates_config, anomaly_config);
   if (!anomaly) {
@@ -256,6 +309,11 @@ int scan_command(int argc, char** argv) {
     }
   }
   pipeline.wait();
+  if (wiring) {
+    // End of input: every open window is decided now (replay = live, then the stream ends).
+    wiring->output->finish();
+    std::fprintf(stderr, "sluice scan: %s\n", correlation_summary(*wiring).c_str());
+  }
   const bool anomaly_ok = finish_anomaly_stage(anomaly->get(), "sluice scan");
   if (store != nullptr) {
     // Seal now (the pipeline has stopped), so the summary shows the sealed, compressed size.

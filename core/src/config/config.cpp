@@ -206,6 +206,100 @@ void read_input(const toml::table& t, std::size_t index, Config& config, Problem
   config.inputs.push_back(std::move(in));
 }
 
+/// Reads `[[alerts.<key>]]` tables, calling `read` for each.
+template <typename F>
+void read_array_of_tables(Section& parent, const toml::table& t, std::string_view key,
+                          Problems& problems, F&& read) {
+  parent.known(key);
+  const auto* node = t.get(key);
+  if (node == nullptr) return;
+  const auto* arr = node->as_array();
+  if (arr == nullptr) {
+    problems.add(node, parent.qualified(key),
+                 "expected [[" + parent.qualified(key) + "]] sections");
+    return;
+  }
+  std::size_t i = 0;
+  for (const auto& item : *arr) {
+    const auto name = fmt::format("{}[{}]", parent.qualified(key), i++);
+    if (const auto* table = item.as_table()) {
+      read(*table, name);
+    } else {
+      problems.add(&item, name, "expected a table");
+    }
+  }
+}
+
+void read_correlation(const toml::table& t, Config& config, Problems& problems) {
+  Section s(t, "correlation", problems);
+  auto& c = config.correlation;
+  s.get("enabled", c.enabled);
+  s.get_int("threads", c.engine.threads, 0, 1024);
+  s.get_int("shards", c.engine.shards, 1, 1 << 16);
+  s.get_int("max_groups", c.engine.max_groups, 1, std::int64_t{1} << 40);
+  double tolerance = static_cast<double>(c.engine.tolerance_ns) / 1e9;
+  s.get("tolerance_seconds", tolerance, 0, 86400);
+  c.engine.tolerance_ns = static_cast<std::int64_t>(tolerance * 1e9);
+  s.get_int("max_refs", c.engine.max_refs, 1, 100000);
+  s.get("data_dir", c.data_dir);
+  s.get("snapshot_interval_seconds", c.snapshot_interval_seconds, 0, 86400);
+  if (!std::has_single_bit(c.engine.shards))
+    problems.add(t.get("shards"), "correlation.shards", "must be a power of two");
+}
+
+void read_alerts(const toml::table& t, Config& config, Problems& problems) {
+  Section s(t, "alerts", problems);
+  auto& a = config.alerts;
+  s.get("dedup_seconds", a.dedup_seconds, 0, 86400 * 365);
+  s.get("throttle_seconds", a.throttle_seconds, 0, 86400 * 365);
+  s.get_int("throttle_max", a.throttle_max, 0, std::int64_t{1} << 40);
+  read_array_of_tables(s, t, "sink", problems, [&](const toml::table& st, const std::string& name) {
+    AlertSinkConfig sink;
+    sink.line = static_cast<int>(st.source().begin.line);
+    Section ss(st, name, problems);
+    ss.get("type", sink.type);
+    ss.get("path", sink.path);
+    ss.get("address", sink.address);
+    ss.get("protocol", sink.protocol);
+    ss.get("url", sink.url);
+    ss.get_int("queue", sink.queue, 1, 1 << 24);
+    ss.get_int("retries", sink.retries, 0, 100);
+    ss.get_int("retry_backoff_ms", sink.retry_backoff_ms, 0, 600'000);
+    ss.get_int("timeout_ms", sink.timeout_ms, 1, 600'000);
+    static const char* types[] = {"jsonl", "stdout", "syslog", "webhook"};
+    if (std::find(std::begin(types), std::end(types), sink.type) == std::end(types))
+      problems.add(st.get("type") ? st.get("type") : &st, name + ".type",
+                   "one of jsonl, stdout, syslog, webhook");
+    if (sink.type == "jsonl" && sink.path.empty())
+      problems.add(&st, name + ".path", "required for a jsonl sink");
+    if (sink.type == "syslog" && sink.address.empty())
+      problems.add(&st, name + ".address", "required for a syslog sink (host:port)");
+    if (sink.type == "syslog" && sink.protocol != "udp" && sink.protocol != "tcp")
+      problems.add(st.get("protocol"), name + ".protocol", "udp or tcp");
+    if (sink.type == "webhook" && sink.url.rfind("http://", 0) != 0)
+      problems.add(st.get("url") ? st.get("url") : &st, name + ".url",
+                   "required for a webhook sink: http://host:port/path");
+    a.sinks.push_back(std::move(sink));
+  });
+  read_array_of_tables(
+      s, t, "suppress", problems, [&](const toml::table& st, const std::string& name) {
+        SuppressionConfig sup;
+        sup.line = static_cast<int>(st.source().begin.line);
+        Section ss(st, name, problems);
+        ss.get("name", sup.name);
+        ss.get("rule", sup.rule);
+        ss.get("field", sup.field);
+        ss.get("value", sup.value);
+        ss.get("cidr", sup.cidr);
+        ss.get("filter", sup.filter);
+        const int kinds = !sup.value.empty() + !sup.cidr.empty() + !sup.filter.empty();
+        if (kinds != 1) problems.add(&st, name, "needs exactly one of value, cidr, filter");
+        if ((!sup.value.empty() || !sup.cidr.empty()) && sup.field.empty())
+          problems.add(&st, name + ".field", "required with value or cidr");
+        a.suppress.push_back(std::move(sup));
+      });
+}
+
 /// The `CaptureOptions` keys, shared by every `[capture.*]` section.
 void read_capture_options(Section& s, CaptureOptions& o) {
   s.get("udp_ports", o.udp_ports);
@@ -396,6 +490,9 @@ Result<Config> parse_config(const std::string& text, const std::string& name) {
         problems.add(t->get("fsync"), "store.fsync", "one of batch, interval, none");
       if (sc.path.empty()) problems.add(t, "store.path", "must name a folder");
     }
+    if (const auto* t = sub_table(top, root, "correlation", problems))
+      read_correlation(*t, config, problems);
+    if (const auto* t = sub_table(top, root, "alerts", problems)) read_alerts(*t, config, problems);
     if (const auto* t = sub_table(top, root, "templates", problems)) {
       Section s(*t, "templates", problems);
       s.get("enabled", config.templates.enabled);

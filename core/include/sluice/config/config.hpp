@@ -10,8 +10,10 @@
 #include <string>
 #include <vector>
 
+#include "sluice/alert/alert.hpp"
 #include "sluice/capture/capture_config.hpp"
 #include "sluice/common/result.hpp"
+#include "sluice/correlate/engine.hpp"
 #include "sluice/ingest/source_factory.hpp"
 #include "sluice/parse/parser.hpp"
 #include "sluice/store/store_config.hpp"
@@ -71,6 +73,17 @@ struct MetricsConfig {
   std::string listen = "127.0.0.1:9514";  ///< HTTP /metrics endpoint; empty disables
 };
 
+/// `[correlation]`: Sigma correlation rules (loaded with the `[rules]` paths).
+struct CorrelationSettings {
+  bool enabled = true;  ///< apply correlation rules found among the rules
+  /// threads, shards, max_groups, tolerance (`tolerance_seconds`), max_refs.
+  CorrelationConfig engine;
+  /// Folder of the state snapshot (`correlation.state`); empty = the store's folder when a
+  /// store is configured, else no snapshot.
+  std::string data_dir;
+  double snapshot_interval_seconds = 60;  ///< periodic snapshot; 0 = only at shutdown
+};
+
 struct Config {
   GeneralConfig general;
   /// `[store]`: the event store; present (even empty) = every event and alert is stored.
@@ -83,6 +96,8 @@ struct Config {
   RulesConfig rules;
   OutputConfig output;
   MetricsConfig metrics;
+  CorrelationSettings correlation;  ///< `[correlation]`
+  AlertsConfig alerts;              ///< `[alerts]`, `[[alerts.sink]]`, `[[alerts.suppress]]`
   TemplatesConfig templates;
   AnomalyConfig anomaly;
 };

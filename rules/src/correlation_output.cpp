@@ -1,0 +1,433 @@
+// SPDX-License-Identifier: Apache-2.0
+/// The pipeline side of correlation: `CorrelationOutput` (workers extract group keys, the sink
+/// thread runs the engine and the alert handler), `GeneratingOutput` (base alerts obey
+/// `generate`) and `compile_alert_filter` (Sigma filters for suppression lists).
+///
+/// Records rendered by workers are a private binary format that lives only between `render`
+/// and `write` of the same process (host byte order), after one 'B' u32 batch-size header:
+///   'C' u32 event | i64 time | u32 correlation | u16 step | u64 ref | u32 len key | u32 len value
+///   'D' u32 event | i64 time | u32 rule | u64 ref | u32 n | n × (u32 len name | u32 len value)
+#include <arpa/inet.h>
+#include <re2/re2.h>
+#include <yaml-cpp/yaml.h>
+
+#include <cctype>
+#include <cstring>
+
+#include "sigma_document.hpp"
+#include "sluice/common/assert.hpp"
+#include "sluice/rules/correlation.hpp"
+
+namespace sluice::rules {
+namespace {
+
+template <typename T>
+void put(std::string& out, T v) {
+  out.append(reinterpret_cast<const char*>(&v), sizeof v);
+}
+
+void put_str(std::string& out, std::string_view s) {
+  put<std::uint32_t>(out, static_cast<std::uint32_t>(s.size()));
+  out.append(s);
+}
+
+class Cursor {
+ public:
+  explicit Cursor(std::string_view b) : b_(b) {}
+  bool done() const { return pos_ >= b_.size(); }
+  template <typename T>
+  T get() {
+    T v{};
+    SLUICE_ASSERT(b_.size() - pos_ >= sizeof v, "correlation record truncated");
+    std::memcpy(&v, b_.data() + pos_, sizeof v);
+    pos_ += sizeof v;
+    return v;
+  }
+  std::string_view str() {
+    const auto n = get<std::uint32_t>();
+    SLUICE_ASSERT(b_.size() - pos_ >= n, "correlation record truncated");
+    const auto s = b_.substr(pos_, n);
+    pos_ += n;
+    return s;
+  }
+
+ private:
+  std::string_view b_;
+  std::size_t pos_ = 0;
+};
+
+EventRef ref_of(const EventBatch& batch, const Event& e) {
+  if (e.line != 0) return EventRef::line(batch.source_id(), e.line);
+  return EventRef::received(e.receive_time_ns);
+}
+
+}  // namespace
+
+CorrelationOutput::CorrelationOutput(std::shared_ptr<const CorrelationSet> set,
+                                     std::shared_ptr<CorrelationEngine> engine,
+                                     std::shared_ptr<AlertHandler> handler, bool handle_detections)
+    : set_(std::move(set)),
+      engine_(std::move(engine)),
+      handler_(std::move(handler)),
+      handle_detections_(handle_detections) {}
+
+std::string CorrelationOutput::describe() const {
+  return "correlation";
+}
+
+std::size_t CorrelationOutput::render(const EventBatch& batch,
+                                      std::span<const Detection> detections, const RuleSet* rules,
+                                      std::string& out) const {
+  std::vector<CorrelationSet::Input> inputs;
+  std::size_t missing = 0, records = 0;
+  const std::size_t start = out.size();
+  out += 'B';
+  put<std::uint32_t>(out, static_cast<std::uint32_t>(batch.size()));
+  for (const auto& d : detections) {
+    const Event& e = batch.events()[d.event_index];
+    const EventRef ref = ref_of(batch, e);
+    if (handle_detections_ && rules != nullptr && set_->base_generates(d.rule_index)) {
+      out += 'D';
+      put(out, d.event_index);
+      put(out, e.event_time_ns);
+      put(out, d.rule_index);
+      put(out, ref.bits);
+      put<std::uint32_t>(out, static_cast<std::uint32_t>(d.matched.size()));
+      for (const auto& m : d.matched) {
+        put_str(out, m.name);
+        put_str(out, m.value);
+      }
+      ++records;
+    }
+    if (!set_->consumes(d.rule_index)) continue;
+    inputs.clear();
+    set_->inputs_for(e, d, inputs, missing);
+    for (const auto& in : inputs) {
+      out += 'C';
+      put(out, d.event_index);
+      put(out, e.event_time_ns);
+      put(out, in.correlation);
+      put(out, in.step);
+      put(out, ref.bits);
+      put_str(out, in.key);
+      put_str(out, in.value);
+      ++records;
+    }
+  }
+  if (missing != 0) missing_.fetch_add(missing, std::memory_order_relaxed);
+  if (records == 0) out.resize(start);  // nothing for this batch: write is not called
+  // The count is what `sluice_output_records_total{output="correlation"}` shows: records handed
+  // to correlation and alert handling.
+  return records;
+}
+
+void CorrelationOutput::deliver(std::vector<CorrelationAlert>& alerts,
+                                std::int64_t detected_mono_ns) {
+  for (const auto& a : alerts) {
+    alerts_.fetch_add(1, std::memory_order_relaxed);
+    if (!set_->correlation_generates(a.correlation)) continue;  // consumed by a chain only
+    Alert alert = set_->make_alert(a);
+    alert.detected_mono_ns = detected_mono_ns;
+    handler_->handle(alert);
+  }
+  alerts.clear();
+}
+
+Result<void> CorrelationOutput::write(std::string_view bytes) {
+  const std::int64_t now = monotonic_now_ns();
+  std::vector<CorrelationInput> inputs;
+  Cursor c(bytes);
+  const RuleSet* base = nullptr;
+  std::uint64_t first_seq = 0;
+  auto ref_of_event = [&](std::uint32_t event, std::uint64_t bits) {
+    return store_ != nullptr ? EventRef::store(first_seq + event) : EventRef{bits};
+  };
+  while (!c.done()) {
+    const char kind = c.get<char>();
+    if (kind == 'B') {
+      // The store appended this batch just before (it is added to the pipeline first). An
+      // event over the store's 1 GiB record limit is not stored and would shift the numbers;
+      // the store counts those (sluice_store_events_too_large_total).
+      const auto size = c.get<std::uint32_t>();
+      if (store_ != nullptr) first_seq = store_->writer().next_sequence() - size;
+      continue;
+    }
+    const auto event = c.get<std::uint32_t>();
+    if (kind == 'C') {
+      CorrelationInput in;
+      in.time_ns = c.get<std::int64_t>();
+      in.correlation = c.get<std::uint32_t>();
+      in.step = c.get<std::uint16_t>();
+      in.ref = ref_of_event(event, c.get<std::uint64_t>());
+      in.key = c.str();
+      in.value = c.str();
+      inputs.push_back(in);
+    } else {
+      SLUICE_ASSERT(kind == 'D', "unknown correlation record");
+      Alert a;
+      a.kind = "detection";
+      a.first_ns = a.last_ns = c.get<std::int64_t>();
+      const auto rule = c.get<std::uint32_t>();
+      a.refs.push_back(ref_of_event(event, c.get<std::uint64_t>()));
+      const auto n = c.get<std::uint32_t>();
+      for (std::uint32_t i = 0; i < n; ++i) {
+        const auto name = c.str();
+        a.group.emplace_back(std::string(name), std::string(c.str()));
+      }
+      if (base == nullptr) base = set_->base_rules();
+      if (base != nullptr && rule < base->rule_count()) {
+        const RuleInfo& info = base->rule(rule);
+        a.rule_id = info.id;
+        a.rule_title = info.title;
+        a.severity = info.level;
+        a.tags = info.tags;
+      }
+      a.count = 1;
+      a.assign_id();
+      a.detected_mono_ns = now;
+      handler_->handle(a);
+    }
+  }
+  if (!inputs.empty()) {
+    engine_->submit(inputs, scratch_);
+    deliver(scratch_, now);
+    last_input_ns_ = now;
+  }
+  maybe_snapshot(now);
+  return {};
+}
+
+Result<void> CorrelationOutput::flush() {
+  const std::int64_t now = monotonic_now_ns();
+  // Live input that went quiet: what waits for the watermark would wait forever. After as long
+  // in wall time as the tolerance is in event time (at least 200 ms, the pipeline's flush
+  // period), apply it. Off for scans and replays, whose results must not depend on pauses.
+  const std::int64_t quiet = std::max<std::int64_t>(engine_->config().tolerance_ns, 200'000'000);
+  if (drain_when_quiet_ && last_input_ns_ != 0 && now - last_input_ns_ >= quiet) {
+    engine_->drain(scratch_);
+    deliver(scratch_, now);
+    last_input_ns_ = 0;
+  }
+  handler_->flush();
+  maybe_snapshot(now);
+  return {};
+}
+
+void CorrelationOutput::finish() {
+  engine_->finish(scratch_);
+  deliver(scratch_, 0);
+  handler_->flush();
+}
+
+void CorrelationOutput::set_snapshot(std::string path, double interval_seconds) {
+  snapshot_path_ = std::move(path);
+  snapshot_interval_ns_ = static_cast<std::int64_t>(interval_seconds * 1e9);
+  last_snapshot_ns_ = monotonic_now_ns();
+}
+
+Result<void> CorrelationOutput::snapshot() {
+  if (snapshot_path_.empty()) return {};
+  return engine_->save(snapshot_path_);
+}
+
+void CorrelationOutput::maybe_snapshot(std::int64_t now) {
+  if (snapshot_path_.empty() || snapshot_interval_ns_ <= 0 ||
+      now - last_snapshot_ns_ < snapshot_interval_ns_)
+    return;
+  last_snapshot_ns_ = now;
+  if (!engine_->save(snapshot_path_)) snapshot_errors_.fetch_add(1, std::memory_order_relaxed);
+}
+
+GeneratingOutput::GeneratingOutput(std::unique_ptr<Output> inner,
+                                   std::shared_ptr<const CorrelationSet> set)
+    : inner_(std::move(inner)), set_(std::move(set)) {}
+
+std::string GeneratingOutput::describe() const {
+  return inner_->describe();
+}
+
+std::size_t GeneratingOutput::render(const EventBatch& batch, std::span<const Detection> detections,
+                                     const RuleSet* rules, std::string& out) const {
+  bool all = true;
+  for (const auto& d : detections)
+    all &= set_->base_generates(d.rule_index);
+  if (all) return inner_->render(batch, detections, rules, out);
+  std::vector<Detection> kept;
+  for (const auto& d : detections)
+    if (set_->base_generates(d.rule_index)) kept.push_back(d);
+  return inner_->render(batch, kept, rules, out);
+}
+
+Result<void> GeneratingOutput::write(std::string_view bytes) {
+  return inner_->write(bytes);
+}
+
+Result<void> GeneratingOutput::flush() {
+  return inner_->flush();
+}
+
+// ---- suppression filters -----------------------------------------------------------------
+
+namespace {
+
+bool glob_ci(std::string_view pattern, std::string_view text) {
+  // Sigma wildcards: * any run, ? one character; case-insensitive (spec: values match
+  // case-insensitively unless |cased).
+  std::size_t p = 0, t = 0, star = std::string_view::npos, mark = 0;
+  auto eq = [](char a, char b) { return std::tolower(a) == std::tolower(b); };
+  while (t < text.size()) {
+    if (p < pattern.size() && (pattern[p] == '?' || eq(pattern[p], text[t]))) {
+      ++p;
+      ++t;
+    } else if (p < pattern.size() && pattern[p] == '*') {
+      star = p++;
+      mark = t;
+    } else if (star != std::string_view::npos) {
+      p = star + 1;
+      t = ++mark;
+    } else {
+      return false;
+    }
+  }
+  while (p < pattern.size() && pattern[p] == '*')
+    ++p;
+  return p == pattern.size();
+}
+
+bool in_cidr(std::string_view value, const std::string& cidr) {
+  const auto slash = cidr.find('/');
+  const std::string net = cidr.substr(0, slash);
+  unsigned char a[16] = {}, b[16] = {};
+  const int family = net.find(':') == std::string::npos ? AF_INET : AF_INET6;
+  const int bits = family == AF_INET ? 32 : 128;
+  const int prefix = slash == std::string::npos ? bits : std::atoi(cidr.c_str() + slash + 1);
+  if (inet_pton(family, net.c_str(), a) != 1) return false;
+  if (inet_pton(family, std::string(value).c_str(), b) != 1) return false;
+  const int full = prefix / 8, rest = prefix % 8;
+  if (std::memcmp(a, b, full) != 0) return false;
+  if (rest == 0) return true;
+  const auto mask = static_cast<unsigned char>(0xff << (8 - rest));
+  return (a[full] & mask) == (b[full] & mask);
+}
+
+std::string_view alert_field(const Alert& a, const std::string& name) {
+  if (name == "rule.id") return a.rule_id;
+  if (name == "rule.name" || name == "rule.title") return a.rule_title;
+  if (name == "rule.level") return a.severity;
+  if (name == "correlation.type") return a.correlation_type;
+  return a.field(name);
+}
+
+bool item_matches(const detail::DetectionItem& item, const Alert& a) {
+  using detail::Modifier;
+  const auto v = alert_field(a, item.field);
+  if (item.has(Modifier::exists)) {
+    const bool want = item.values.empty() || item.values[0].text == "true";
+    return want == !v.empty();
+  }
+  auto one = [&](const detail::SigmaValue& sv) {
+    if (sv.is_null) return v.empty();
+    if (item.has(Modifier::cidr)) return in_cidr(v, sv.text);
+    if (item.has(Modifier::re))
+      return re2::RE2::PartialMatch(re2::StringPiece(v.data(), v.size()), re2::RE2(sv.text));
+    std::string pattern = sv.text;
+    if (item.has(Modifier::contains))
+      pattern = "*" + pattern + "*";
+    else if (item.has(Modifier::startswith))
+      pattern += "*";
+    else if (item.has(Modifier::endswith))
+      pattern = "*" + pattern;
+    return glob_ci(pattern, v);
+  };
+  if (item.has(Modifier::all)) {
+    for (const auto& sv : item.values)
+      if (!one(sv)) return false;
+    return !item.values.empty();
+  }
+  for (const auto& sv : item.values)
+    if (one(sv)) return true;
+  return false;
+}
+
+bool identifier_matches(const detail::SearchIdentifier& id, const Alert& a) {
+  for (const auto& alt : id.alternatives) {
+    bool all = true;
+    for (const auto& item : alt)
+      all = all && item_matches(item, a);
+    if (all) return true;
+  }
+  return false;
+}
+
+bool eval(const detail::ConditionNode& n, const std::vector<detail::SearchIdentifier>& ids,
+          const Alert& a) {
+  using K = detail::ConditionNode::Kind;
+  switch (n.kind) {
+    case K::and_:
+      for (const auto& c : n.children)
+        if (!eval(c, ids, a)) return false;
+      return true;
+    case K::or_:
+      for (const auto& c : n.children)
+        if (eval(c, ids, a)) return true;
+      return false;
+    case K::not_:
+      return !eval(n.children.at(0), ids, a);
+    case K::ref:
+      for (const auto& id : ids)
+        if (id.name == n.name) return identifier_matches(id, a);
+      return false;
+    case K::one_of:
+    case K::all_of: {
+      bool any = false, all = true, seen = false;
+      for (const auto& id : ids) {
+        if (n.name != "them" && !detail::identifier_matches(n.name, id.name)) continue;
+        seen = true;
+        const bool m = identifier_matches(id, a);
+        any |= m;
+        all &= m;
+      }
+      return n.kind == K::one_of ? any : (seen && all);
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+Result<AlertPredicate> compile_alert_filter(const std::string& yaml) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(yaml);
+  } catch (const YAML::Exception& e) {
+    return Error{std::string("filter: invalid yaml: ") + e.what()};
+  }
+  if (!root.IsMap()) return Error{"filter: must be a map of search identifiers and 'condition'"};
+  auto ids = std::make_shared<std::vector<detail::SearchIdentifier>>();
+  auto cond = std::make_shared<detail::ConditionNode>();
+  bool has_condition = false;
+  for (const auto& kv : root) {
+    const std::string name = kv.first.as<std::string>();
+    if (name == "condition") {
+      std::string error, reason;
+      if (!detail::parse_condition(kv.second.as<std::string>(), *cond, error, reason))
+        return Error{"filter: condition: " + error};
+      has_condition = true;
+      continue;
+    }
+    detail::SearchIdentifier id;
+    std::string error;
+    if (!detail::parse_search_identifier(name, kv.second, id, error))
+      return Error{"filter: " + name + ": " + error};
+    ids->push_back(std::move(id));
+  }
+  if (!has_condition) {
+    // One identifier needs no condition: it is the condition.
+    if (ids->size() != 1) return Error{"filter: needs a 'condition'"};
+    cond->kind = detail::ConditionNode::Kind::ref;
+    cond->name = ids->front().name;
+  }
+  return AlertPredicate([ids, cond](const Alert& a) { return eval(*cond, *ids, a); });
+}
+
+}  // namespace sluice::rules

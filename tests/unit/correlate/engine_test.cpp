@@ -1,0 +1,383 @@
+// SPDX-License-Identifier: Apache-2.0
+/// Event-time tests of `CorrelationEngine`: window edges (exactly `timespan` in, 1 ns over out),
+/// out-of-order arrival inside and beyond the tolerance, multi-field group-by, eviction under the
+/// cap, restart from a snapshot, and identical alerts from 1 and N threads, for every type.
+#include "sluice/correlate/engine.hpp"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "tests_support.hpp"
+
+namespace sluice {
+namespace {
+
+constexpr std::int64_t s = 1'000'000'000;
+
+/// prefix + number (not `"v" + std::to_string(n)`: GCC 12 warns falsely on that, -Wrestrict).
+std::string name(const char* prefix, std::uint64_t n) {
+  std::string out(prefix);
+  out += std::to_string(n);
+  return out;
+}
+
+CorrelationSpec spec(CorrelationType type, std::vector<std::string> rules, std::int64_t timespan,
+                     CountCondition cond, std::string id = "c1") {
+  CorrelationSpec sp;
+  sp.rule.id = std::move(id);
+  sp.rule.title = sp.rule.id;
+  sp.rule.type = type;
+  sp.rule.rules = std::move(rules);
+  sp.rule.group_by = {"src_ip"};
+  sp.rule.timespan_ns = timespan;
+  sp.rule.condition = cond;
+  return sp;
+}
+
+CountCondition gte(std::uint64_t n) {
+  CountCondition c;
+  c.min = n;
+  return c;
+}
+
+CorrelationConfig config(std::size_t threads = 1, std::int64_t tolerance = 0) {
+  CorrelationConfig c;
+  c.threads = threads;
+  c.tolerance_ns = tolerance;
+  return c;
+}
+
+struct In {
+  std::int64_t t;
+  std::string key;
+  std::uint16_t step = 0;
+  std::string value = {};
+  std::uint32_t corr = 0;
+  std::uint64_t id = 0;  ///< the event's identity (its reference); 0 = its position
+};
+
+std::vector<CorrelationAlert> feed(CorrelationEngine& e, const std::vector<In>& ins,
+                                   bool finish = true, std::size_t chunk = 1) {
+  std::vector<CorrelationAlert> out;
+  for (std::size_t i = 0; i < ins.size(); i += chunk) {
+    std::vector<CorrelationInput> batch;
+    for (std::size_t j = i; j < std::min(ins.size(), i + chunk); ++j) {
+      const auto& x = ins[j];
+      batch.push_back(
+          {x.t, x.corr, x.step, x.key, x.value, EventRef::line(0, x.id ? x.id : j + 1)});
+    }
+    e.submit(batch, out);
+  }
+  if (finish) e.finish(out);
+  return out;
+}
+
+std::string describe(const std::vector<CorrelationAlert>& alerts) {
+  std::string out;
+  for (const auto& a : alerts) {
+    out += std::to_string(a.correlation) + ":" + a.key + "@" + std::to_string(a.first_ns) + "-" +
+           std::to_string(a.last_ns) + "#" + std::to_string(a.count) + "[";
+    for (auto r : a.refs)
+      out += std::to_string(r.line_number()) + ",";
+    out += "] ";
+  }
+  return out;
+}
+
+TEST(CorrelationEngine, EventCountWindowIncludesExactlyTimespan) {
+  CorrelationEngine e({spec(CorrelationType::event_count, {"a"}, 10 * s, gte(3))}, config());
+  // 0, 5 s and 10 s: the first and last are exactly 10 s apart -> inside one window.
+  auto alerts = feed(e, {{0, "k"}, {5 * s, "k"}, {10 * s, "k"}});
+  ASSERT_EQ(alerts.size(), 1u) << describe(alerts);
+  EXPECT_EQ(alerts[0].count, 3u);
+  EXPECT_EQ(alerts[0].first_ns, 0);
+  EXPECT_EQ(alerts[0].last_ns, 10 * s);
+  ASSERT_EQ(alerts[0].refs.size(), 3u);
+  EXPECT_EQ(alerts[0].refs[0].line_number(), 1u);
+  EXPECT_EQ(alerts[0].refs[2].line_number(), 3u);
+}
+
+TEST(CorrelationEngine, EventCountOneNanosecondOverIsOutside) {
+  CorrelationEngine e({spec(CorrelationType::event_count, {"a"}, 10 * s, gte(3))}, config());
+  auto alerts = feed(e, {{0, "k"}, {5 * s, "k"}, {10 * s + 1, "k"}});
+  EXPECT_TRUE(alerts.empty()) << describe(alerts);
+  // The window slides: one more event at 12 s sees 5 s, 10 s + 1 and 12 s.
+  std::vector<CorrelationAlert> more;
+  std::vector<CorrelationInput> in{{12 * s, 0, 0, "k", "", EventRef::line(0, 4)}};
+  CorrelationEngine e2({spec(CorrelationType::event_count, {"a"}, 10 * s, gte(3))}, config());
+  auto alerts2 = feed(e2, {{0, "k"}, {5 * s, "k"}, {10 * s + 1, "k"}, {12 * s, "k"}});
+  ASSERT_EQ(alerts2.size(), 1u) << describe(alerts2);
+  EXPECT_EQ(alerts2[0].first_ns, 5 * s);
+}
+
+TEST(CorrelationEngine, EventCountStartsOverAfterAnAlert) {
+  CorrelationEngine e({spec(CorrelationType::event_count, {"a"}, 60 * s, gte(2))}, config());
+  auto alerts = feed(e, {{1 * s, "k"}, {2 * s, "k"}, {3 * s, "k"}, {4 * s, "k"}, {5 * s, "k"}});
+  EXPECT_EQ(alerts.size(), 2u) << describe(alerts);
+}
+
+TEST(CorrelationEngine, GroupsAreSeparateOnEveryGroupByField) {
+  auto sp = spec(CorrelationType::event_count, {"a"}, 60 * s, gte(2));
+  sp.rule.group_by = {"src_ip", "user"};
+  CorrelationEngine e({sp}, config());
+  const std::string sep(1, group_key_separator);
+  auto alerts = feed(e, {{1 * s, "10.0.0.1" + sep + "root"},
+                         {2 * s, "10.0.0.1" + sep + "admin"},
+                         {3 * s, "10.0.0.2" + sep + "root"},
+                         {4 * s, "10.0.0.1" + sep + "root"}});
+  ASSERT_EQ(alerts.size(), 1u) << describe(alerts);
+  EXPECT_EQ(alerts[0].key, "10.0.0.1" + sep + "root");
+}
+
+TEST(CorrelationEngine, OutOfOrderInsideToleranceEqualsSorted) {
+  const std::vector<In> sorted = {{1 * s, "k", 0, "", 0, 1},  {2 * s, "k", 0, "", 0, 2},
+                                  {3 * s, "k", 0, "", 0, 3},  {20 * s, "k", 0, "", 0, 4},
+                                  {21 * s, "k", 0, "", 0, 5}, {22 * s, "k", 0, "", 0, 6},
+                                  {40 * s, "j", 0, "", 0, 7}};
+  const std::vector<In> shuffled = {sorted[1], sorted[0], sorted[2], sorted[4],
+                                    sorted[3], sorted[6], sorted[5]};
+  auto sp = spec(CorrelationType::event_count, {"a"}, 5 * s, gte(3));
+  CorrelationEngine a({sp}, config(1, 20 * s));
+  CorrelationEngine b({sp}, config(1, 20 * s));
+  const auto want = describe(feed(a, sorted));
+  const auto got = describe(feed(b, shuffled));
+  EXPECT_EQ(want, got);
+  EXPECT_EQ(b.stats().late, 0u);
+}
+
+TEST(CorrelationEngine, OutOfOrderBeyondToleranceIsLateAndCounted) {
+  auto sp = spec(CorrelationType::event_count, {"a"}, 60 * s, gte(3));
+  CorrelationEngine e({sp}, config(1, 5 * s));
+  // 100 s moves the watermark to 95 s; 10 s and 20 s are then older than it.
+  auto alerts = feed(e, {{100 * s, "k"}, {10 * s, "k"}, {20 * s, "k"}, {96 * s, "k"}});
+  EXPECT_TRUE(alerts.empty()) << describe(alerts);
+  const auto st = e.stats();
+  EXPECT_EQ(st.late, 2u);
+  EXPECT_EQ(st.inputs, 4u);
+  EXPECT_EQ(st.applied, 2u);
+}
+
+TEST(CorrelationEngine, DrainAppliesWhatWaitsForTheWatermark) {
+  CorrelationEngine e({spec(CorrelationType::event_count, {"a"}, 60 * s, gte(2))},
+                      config(1, 10 * s));
+  auto alerts = feed(e, {{1 * s, "k"}, {2 * s, "k"}}, false);
+  EXPECT_TRUE(alerts.empty());  // both wait: the watermark is at -8 s
+  EXPECT_EQ(e.stats().pending, 2u);
+  e.drain(alerts);
+  ASSERT_EQ(alerts.size(), 1u);
+  EXPECT_EQ(e.stats().pending, 0u);
+  // Anything older than what was drained is late now.
+  feed(e, {{1 * s + 5, "k"}}, false);
+  EXPECT_EQ(e.stats().late, 1u);
+}
+
+TEST(CorrelationEngine, ValueCountCountsDistinctValuesInTheWindow) {
+  auto sp = spec(CorrelationType::value_count, {"a"}, 10 * s, gte(3));
+  CorrelationEngine e({sp}, config());
+  auto alerts = feed(e, {{0, "src", 0, "alice"},
+                         {1 * s, "src", 0, "alice"},
+                         {2 * s, "src", 0, "bob"},
+                         {11 * s + 1, "src", 0, "carol"},  // alice (1 s) is out: 2 values
+                         {12 * s, "src", 0, "dave"}});     // bob exactly 10 s before: 3 values
+  ASSERT_EQ(alerts.size(), 1u) << describe(alerts);
+  EXPECT_EQ(alerts[0].count, 3u);
+  EXPECT_EQ(alerts[0].first_ns, 2 * s);
+}
+
+TEST(CorrelationEngine, TemporalNeedsEveryRuleWithinTheWindow) {
+  auto sp = spec(CorrelationType::temporal, {"a", "b", "c"}, 10 * s, gte(3));
+  CorrelationEngine e({sp}, config());
+  auto alerts = feed(e, {{0, "h", 2},
+                         {5 * s, "h", 0},
+                         {10 * s + 1, "h", 1},  // c too old
+                         {11 * s, "h", 2}});
+  ASSERT_EQ(alerts.size(), 1u) << describe(alerts);
+  EXPECT_EQ(alerts[0].first_ns, 5 * s);
+  EXPECT_EQ(alerts[0].count, 3u);
+}
+
+TEST(CorrelationEngine, TemporalOrderedNeedsTheOrder) {
+  auto sp = spec(CorrelationType::temporal_ordered, {"fail", "success"}, 10 * s, gte(2));
+  CorrelationEngine e({sp}, config());
+  // success before fail: no alert; then fail, success 10 s later (exact edge): alert.
+  auto alerts = feed(e, {{0, "u", 1}, {1 * s, "u", 0}, {11 * s, "u", 1}});
+  ASSERT_EQ(alerts.size(), 1u) << describe(alerts);
+  EXPECT_EQ(alerts[0].first_ns, 1 * s);
+  EXPECT_EQ(alerts[0].last_ns, 11 * s);
+  CorrelationEngine late({sp}, config());
+  EXPECT_TRUE(feed(late, {{0, "u", 0}, {10 * s + 1, "u", 1}}).empty());
+  CorrelationEngine same({sp}, config(1, 5 * s));
+  // Equal event times count as in order, whatever the arrival order.
+  EXPECT_EQ(feed(same, {{3 * s, "u", 1}, {3 * s, "u", 0}}).size(), 1u);
+}
+
+TEST(CorrelationEngine, UpperBoundConditionsAreDecidedWhenTheWindowCloses) {
+  CountCondition range;
+  range.min = 2;
+  range.max = 3;
+  auto sp = spec(CorrelationType::event_count, {"a"}, 10 * s, range);
+  CorrelationEngine e({sp}, config());
+  // Window [0, 10 s] of "a" holds 2 events (alert); "b" holds 4 (no alert); the event at
+  // 10 s + 1 opens a new window for "a" that holds 1 event at the end (no alert).
+  auto alerts = feed(e,
+                     {{0, "a"},
+                      {10 * s, "a"},
+                      {1 * s, "b"},
+                      {2 * s, "b"},
+                      {3 * s, "b"},
+                      {4 * s, "b"},
+                      {10 * s + 1, "a"}},
+                     true);
+  ASSERT_EQ(alerts.size(), 1u) << describe(alerts);
+  EXPECT_EQ(alerts[0].key, "a");
+  EXPECT_EQ(alerts[0].count, 2u);
+}
+
+TEST(CorrelationEngine, ChainedCorrelationsConsumeUpstreamAlerts) {
+  // many failures (event_count >= 3 per user) followed by a success of that user
+  // (temporal_ordered).
+  auto fails = spec(CorrelationType::event_count, {"failed"}, 60 * s, gte(3), "many_failed");
+  fails.rule.group_by = {"user"};
+  auto chain = spec(CorrelationType::temporal_ordered, {"many_failed", "success"}, 120 * s, gte(2),
+                    "then_success");
+  chain.rule.group_by = {"user"};
+  chain.level = 1;
+  fails.consumers.push_back(CorrelationLink{1, 0, {0}, -1});
+  CorrelationEngine e({fails, chain}, config(2));
+  auto alerts = feed(e, {{1 * s, "bob", 0, "", 0},
+                         {2 * s, "bob", 0, "", 0},
+                         {3 * s, "bob", 0, "", 0},
+                         {4 * s, "bob", 1, "", 1},
+                         {5 * s, "eve", 1, "", 1}});
+  ASSERT_EQ(alerts.size(), 2u) << describe(alerts);
+  EXPECT_EQ(alerts[0].correlation, 0u);
+  EXPECT_EQ(alerts[1].correlation, 1u);
+  EXPECT_EQ(alerts[1].key, "bob");
+  EXPECT_EQ(alerts[1].first_ns, 3 * s);
+}
+
+TEST(CorrelationEngine, EvictsTheOldestGroupUnderTheCapAndCountsIt) {
+  auto sp = spec(CorrelationType::event_count, {"a"}, 3600 * s, gte(2));
+  auto cfg = config();
+  cfg.shards = 1;
+  cfg.max_groups = 2;
+  CorrelationEngine e({sp}, cfg);
+  // a, b, c: c evicts a (the least recently updated); a's second event then starts over.
+  auto alerts = feed(e, {{1 * s, "a"}, {2 * s, "b"}, {3 * s, "c"}, {4 * s, "a"}, {5 * s, "c"}});
+  ASSERT_EQ(alerts.size(), 1u) << describe(alerts);
+  EXPECT_EQ(alerts[0].key, "c");
+  const auto st = e.stats();
+  EXPECT_EQ(st.evicted, 2u);  // a (by c), then b (by a's return)
+  EXPECT_EQ(st.groups, 2u);
+}
+
+TEST(CorrelationEngine, ExpiredGroupsAreRemovedNotEvicted) {
+  auto sp = spec(CorrelationType::event_count, {"a"}, 10 * s, gte(5));
+  auto cfg = config();
+  cfg.shards = 1;  // expiry is lazy per shard: it runs when an input reaches the shard
+  CorrelationEngine e({sp}, cfg);
+  feed(e, {{0, "a"}, {1 * s, "b"}, {100 * s, "c"}}, false);
+  const auto st = e.stats();
+  EXPECT_EQ(st.groups, 1u);
+  EXPECT_EQ(st.expired, 2u);
+  EXPECT_EQ(st.evicted, 0u);
+}
+
+TEST(CorrelationEngine, RestartFromSnapshotGivesTheSameAlerts) {
+  test::TempDir dir;
+  const std::string path = dir.path().string() + "/correlation.state";
+  std::vector<CorrelationSpec> specs = {
+      spec(CorrelationType::event_count, {"a"}, 60 * s, gte(4), "ec"),
+      spec(CorrelationType::value_count, {"a"}, 60 * s, gte(3), "vc"),
+      spec(CorrelationType::temporal_ordered, {"a", "b"}, 60 * s, gte(2), "to")};
+  std::vector<In> first, second;
+  for (int i = 0; i < 6; ++i) {
+    const std::string v = name("v", i % 4);
+    first.push_back({i * s, "k", 0, v, static_cast<std::uint32_t>(i % 2)});
+    second.push_back({(10 + i) * s, "k", 0, v, static_cast<std::uint32_t>(i % 2)});
+  }
+  first.push_back({6 * s, "k", 0, "", 2});
+  second.push_back({16 * s, "k", 1, "", 2});
+  std::vector<In> all = first;
+  all.insert(all.end(), second.begin(), second.end());
+  for (std::size_t i = 0; i < all.size(); ++i)
+    all[i].id = i + 1;
+  first.assign(all.begin(), all.begin() + static_cast<std::ptrdiff_t>(first.size()));
+  second.assign(all.begin() + static_cast<std::ptrdiff_t>(first.size()), all.end());
+
+  CorrelationEngine whole(specs, config(1, 2 * s));
+  const auto want = describe(feed(whole, all));
+
+  std::string got;
+  {
+    CorrelationEngine before(specs, config(1, 2 * s));
+    got += describe(feed(before, first, false));
+    ASSERT_TRUE(before.save(path).has_value());
+  }
+  CorrelationEngine after(specs, config(2, 2 * s));
+  ASSERT_TRUE(after.restore(path).has_value());
+  EXPECT_GT(after.stats().restored_groups, 0u);
+  got += describe(feed(after, second));
+  EXPECT_EQ(want, got);
+  EXPECT_FALSE(want.empty());
+}
+
+TEST(CorrelationEngine, RestoreDropsStateOfRulesNoLongerLoaded) {
+  test::TempDir dir;
+  const std::string path = dir.path().string() + "/correlation.state";
+  {
+    CorrelationEngine e({spec(CorrelationType::event_count, {"a"}, 60 * s, gte(9), "old")},
+                        config());
+    feed(e, {{0, "x"}, {1 * s, "y"}}, false);
+    ASSERT_TRUE(e.save(path).has_value());
+  }
+  CorrelationEngine e({spec(CorrelationType::event_count, {"a"}, 60 * s, gte(9), "new")}, config());
+  ASSERT_TRUE(e.restore(path).has_value());
+  EXPECT_EQ(e.stats().dropped_restored, 2u);
+  EXPECT_EQ(e.stats().groups, 0u);
+  EXPECT_TRUE(e.restore(dir.path().string() + "/missing").has_value());
+  std::FILE* f = std::fopen(path.c_str(), "wb");
+  std::fputs("garbage", f);
+  std::fclose(f);
+  EXPECT_FALSE(e.restore(path).has_value());
+}
+
+TEST(CorrelationEngine, SameAlertsFromOneAndManyThreadsAndAnyBatching) {
+  std::vector<CorrelationSpec> specs = {
+      spec(CorrelationType::event_count, {"a"}, 30 * s, gte(3), "ec"),
+      spec(CorrelationType::value_count, {"a"}, 30 * s, gte(3), "vc"),
+      spec(CorrelationType::temporal, {"a", "b"}, 30 * s, gte(2), "t"),
+      spec(CorrelationType::temporal_ordered, {"a", "b"}, 30 * s, gte(2), "to")};
+  std::mt19937_64 rng(7);
+  std::vector<In> sorted;
+  std::int64_t t = 0;
+  for (int i = 0; i < 20000; ++i) {
+    t += static_cast<std::int64_t>(rng() % (2 * s));
+    const auto corr = static_cast<std::uint32_t>(rng() % 4);
+    const auto step = static_cast<std::uint16_t>(corr >= 2 ? rng() % 2 : 0);
+    sorted.push_back({t, name("k", rng() % 300), step, name("v", rng() % 5), corr,
+                      static_cast<std::uint64_t>(i + 1)});
+  }
+  // Arrival order shuffled within 3 s of event time: inside the 5 s tolerance.
+  std::vector<In> shuffled = sorted;
+  for (std::size_t i = 0; i + 1 < shuffled.size(); ++i) {
+    const std::size_t j = i + rng() % 4;
+    if (j < shuffled.size() && shuffled[j].t - shuffled[i].t < 3 * s)
+      std::swap(shuffled[i], shuffled[j]);
+  }
+  CorrelationEngine one(specs, config(1, 5 * s));
+  const auto want = describe(feed(one, sorted, true, 1));
+  EXPECT_FALSE(want.empty());
+  for (std::size_t threads : {2u, 4u}) {
+    CorrelationEngine many(specs, config(threads, 5 * s));
+    EXPECT_EQ(want, describe(feed(many, shuffled, true, 97))) << threads << " threads";
+    EXPECT_EQ(many.stats().late, 0u);
+  }
+}
+
+}  // namespace
+}  // namespace sluice

@@ -1,0 +1,284 @@
+// SPDX-License-Identifier: Apache-2.0
+/// Loading Sigma correlation rules: every malformed correlation is an error naming the problem
+/// (a table of bad documents and their messages), unsupported types are skipped, references by
+/// id and name, chains and their levels, aliases, `generate`, group key extraction from fields
+/// and free text, and suppression filters.
+#include "sluice/rules/correlation.hpp"
+
+#include <gtest/gtest.h>
+
+#include "sluice/event/event_batch.hpp"
+#include "sluice/rules/rule_test.hpp"
+#include "tests_support.hpp"
+
+#include <filesystem>
+#include <thread>
+
+namespace sluice::rules {
+namespace {
+
+constexpr const char* base_rules = R"(
+title: Failed login
+id: r-fail
+name: fail
+logsource: {category: firewall}
+detection: {selection: {action: fail}, condition: selection}
+---
+title: Good login
+id: r-ok
+name: ok
+logsource: {category: firewall}
+detection: {selection: {action: ok}, condition: selection}
+)";
+
+struct Loaded {
+  std::shared_ptr<const RuleSet> base;
+  std::shared_ptr<const CorrelationSet> set;
+  LoadReport report;
+};
+
+Loaded load(const std::string& correlations) {
+  Loaded l;
+  SigmaOptions options;
+  const std::vector<std::pair<std::string, std::string>> texts = {{"base.yml", base_rules},
+                                                                  {"corr.yml", correlations}};
+  LoadReport sigma_report;
+  auto base = load_sigma_text(base_rules, "base.yml", options, sigma_report);
+  EXPECT_TRUE(base.has_value());
+  l.base = base.value();
+  auto set = load_correlations(options, texts, l.base, l.report);
+  EXPECT_TRUE(set.has_value()) << (set ? "" : set.error().message);
+  if (set) l.set = set.value();
+  return l;
+}
+
+struct BadCase {
+  const char* yaml;
+  const char* message;
+};
+
+TEST(CorrelationLoad, MalformedCorrelationsAreErrorsThatNameTheProblem) {
+  const BadCase cases[] = {
+      {"title: x\ncorrelation: {type: count, rules: [fail], group-by: [a], timespan: 1m, "
+       "condition: {gte: 1}}",
+       "'correlation.type' must be event_count, value_count, temporal or temporal_ordered"},
+      {"title: x\ncorrelation: {type: event_count, group-by: [a], timespan: 1m, condition: {gte: "
+       "1}}",
+       "'correlation.rules' names no rule"},
+      {"title: x\ncorrelation: {type: event_count, rules: [fail], timespan: 1m, condition: {gte: "
+       "1}}",
+       "'correlation.group-by' is mandatory"},
+      {"title: x\ncorrelation: {type: event_count, rules: [fail], group-by: [a], timespan: 1w, "
+       "condition: {gte: 1}}",
+       "'correlation.timespan' must be a number and s, m, h or d"},
+      {"title: x\ncorrelation: {type: event_count, rules: [fail], group-by: [a], timespan: 1m}",
+       "'correlation.condition' is mandatory for event_count"},
+      {"title: x\ncorrelation: {type: event_count, rules: [fail], group-by: [a], timespan: 1m, "
+       "condition: {about: 3}}",
+       "unknown condition 'about'"},
+      {"title: x\ncorrelation: {type: event_count, rules: [fail], group-by: [a], timespan: 1m, "
+       "condition: {gt: 5, lt: 3}}",
+       "the condition can never hold"},
+      {"title: x\ncorrelation: {type: value_count, rules: [fail], group-by: [a], timespan: 1m, "
+       "condition: {gte: 3}}",
+       "value_count needs 'condition.field'"},
+      {"title: x\ncorrelation: {type: event_count, rules: [nope], group-by: [a], timespan: 1m, "
+       "condition: {gte: 3}}",
+       "refers to 'nope', which is no rule or correlation id or name"},
+      {"title: x\nname: loop\ncorrelation: {type: temporal, rules: [loop, fail], group-by: [a], "
+       "timespan: 1m}",
+       "correlation refers to itself"},
+      {"title: x\ncorrelation: {type: temporal, rules: [fail, ok], group-by: [a], timespan: 1m, "
+       "condition: {gte: 3}}",
+       "the condition asks for more rules than 'rules' names"},
+  };
+  for (const auto& c : cases) {
+    auto l = load(c.yaml);
+    ASSERT_EQ(l.report.errors.size(), 1u) << c.yaml;
+    EXPECT_NE(l.report.errors[0].message.find(c.message), std::string::npos)
+        << l.report.errors[0].message;
+    EXPECT_EQ(l.report.errors[0].reason, "invalid correlation");
+    EXPECT_TRUE(l.set->specs().empty());
+  }
+}
+
+TEST(CorrelationLoad, MetricCorrelationsAreSkippedNotErrors) {
+  auto l = load(
+      "title: x\ncorrelation: {type: value_sum, rules: [fail], group-by: [a], timespan: 1m, "
+      "condition: {field: bytes, gte: 3}}");
+  EXPECT_TRUE(l.report.errors.empty());
+  ASSERT_EQ(l.report.skipped.size(), 1u);
+  EXPECT_EQ(l.report.skipped[0].reason, "unsupported correlation type");
+}
+
+TEST(CorrelationLoad, ResolvesIdsNamesChainsAliasesAndGenerate) {
+  auto l = load(R"(
+title: Many failures
+id: c-many
+name: many
+correlation: {type: event_count, rules: [r-fail], group-by: [src_ip], timespan: 1m, condition: {gte: 3}}
+---
+title: Then success
+id: c-then
+correlation:
+  type: temporal_ordered
+  rules: [many, ok]
+  group-by: [host]
+  timespan: 1h
+  aliases:
+    host: {many: src_ip, ok: dst_ip}
+---
+title: Counted with generate
+id: c-gen
+correlation: {type: event_count, rules: [ok], group-by: [dst_ip], timespan: 1m, condition: {gte: 2}, generate: true}
+)");
+  ASSERT_TRUE(l.report.errors.empty()) << l.report.errors[0].message;
+  const auto& specs = l.set->specs();
+  ASSERT_EQ(specs.size(), 3u);
+  // Level order: the chain comes after what it consumes.
+  EXPECT_EQ(specs[0].rule.id, "c-many");
+  EXPECT_EQ(specs[2].rule.id, "c-then");
+  EXPECT_EQ(specs[2].level, 1u);
+  ASSERT_EQ(specs[0].consumers.size(), 1u);
+  EXPECT_EQ(specs[0].consumers[0].consumer, 2u);
+  EXPECT_EQ(specs[0].consumers[0].key_fields, std::vector<int>{0});  // host <- many's src_ip
+  EXPECT_EQ(specs[2].rule.condition.min, 2u);                        // default: every rule
+  // `fail` only feeds c-many (no generate); `ok` is referenced by c-gen with generate: true.
+  EXPECT_FALSE(l.set->base_generates(0));
+  EXPECT_TRUE(l.set->base_generates(1));
+  EXPECT_FALSE(l.set->correlation_generates(0));  // consumed by the chain
+  EXPECT_TRUE(l.set->correlation_generates(2));
+
+  // Group keys from event fields, per referenced rule (the alias maps ok's dst_ip to host).
+  EventBatch batch;
+  Event& e = batch.add_record("x", 0);
+  const Field fields[] = {{"action", "ok"}, {"dst_ip", "10.0.0.1"}};
+  e.fields = fields;
+  std::vector<CorrelationSet::Input> inputs;
+  std::size_t missing = 0;
+  l.set->inputs_for(e, Detection{0, 1, {}}, inputs, missing);
+  ASSERT_EQ(inputs.size(), 2u);
+  for (const auto& in : inputs)
+    EXPECT_EQ(in.key, "10.0.0.1");
+  EXPECT_EQ(missing, 0u);
+  const Field no_ip[] = {{"action", "fail"}};
+  e.fields = no_ip;
+  inputs.clear();
+  l.set->inputs_for(e, Detection{0, 0, {}}, inputs, missing);
+  EXPECT_TRUE(inputs.empty());
+  EXPECT_EQ(missing, 1u);
+}
+
+TEST(CorrelationLoad, AlertsCarryRuleAndGroupFields) {
+  auto l = load(
+      "title: Many\nid: c1\nlevel: high\ntags: [attack.t1110]\ncorrelation: {type: event_count, "
+      "rules: [fail], group-by: [src_ip, user], timespan: 1m, condition: {gte: 3}}");
+  CorrelationAlert a;
+  a.key = std::string("1.2.3.4") + group_key_separator + "root";
+  a.first_ns = 1;
+  a.last_ns = 2;
+  a.count = 3;
+  const Alert alert = l.set->make_alert(a);
+  EXPECT_EQ(alert.rule_id, "c1");
+  EXPECT_EQ(alert.severity, "high");
+  EXPECT_EQ(alert.correlation_type, "event_count");
+  EXPECT_EQ(alert.field("src_ip"), "1.2.3.4");
+  EXPECT_EQ(alert.field("user"), "root");
+  EXPECT_EQ(alert.id.size(), 16u);
+}
+
+/// A sink that keeps the alerts it was sent.
+class Keep final : public AlertSink {
+ public:
+  explicit Keep(std::vector<Alert>* out) : out_(out) {}
+  std::string describe() const override { return "keep"; }
+  Result<void> send(const Alert& a, std::string_view) override {
+    out_->push_back(a);
+    return {};
+  }
+
+ private:
+  std::vector<Alert>* out_;
+};
+
+TEST(CorrelationOutput, RendersFeedsTheEngineSnapshotsAndDrainsWhenQuiet) {
+  auto l = load(
+      "title: Many\nid: c-many\ncorrelation: {type: event_count, rules: [fail], group-by: "
+      "[src_ip], timespan: 1m, condition: {gte: 3}}");
+  ASSERT_TRUE(l.report.errors.empty());
+  std::vector<Alert> got;
+  std::vector<std::unique_ptr<AlertSink>> sinks;
+  sinks.push_back(std::make_unique<Keep>(&got));
+  auto handler =
+      std::shared_ptr<AlertHandler>(std::move(AlertHandler::create({}, std::move(sinks))).value());
+  CorrelationConfig config;
+  // 100 ms: the completing failure (the newest event) waits for the watermark.
+  config.tolerance_ns = 100'000'000;
+  auto engine = std::make_shared<CorrelationEngine>(l.set->specs(), config);
+  // Base alerts too (sluice run with sinks): `fail` feeds the correlation without `generate`,
+  // so only `ok` detections become alerts of their own.
+  CorrelationOutput output(l.set, engine, handler, true);
+  test::TempDir dir;
+  const auto state = (dir.path() / "correlation.state").string();
+  output.set_snapshot(state, 1e-9);
+  output.set_drain_when_quiet(true);
+
+  EventBatch batch;
+  ASSERT_TRUE(add_json_events(R"({"action":"fail","src_ip":"10.0.0.1"}
+{"action":"fail","src_ip":"10.0.0.1"}
+{"action":"ok","dst_ip":"10.0.0.9"}
+{"action":"fail","src_ip":"10.0.0.1"}
+{"action":"fail"})",
+                              batch)
+                  .has_value());
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    batch.events()[i].event_time_ns = static_cast<std::int64_t>(i) * 1'000'000'000;
+    batch.events()[i].line = i + 1;
+  }
+  auto scanner = l.base->make_scanner();
+  std::vector<Detection> detections;
+  scanner->scan(batch, detections);
+  ASSERT_EQ(detections.size(), 5u);
+  std::string bytes;
+  EXPECT_EQ(output.render(batch, detections, l.base.get(), bytes), 4u);  // 3 inputs + 1 alert
+  EXPECT_EQ(output.missing_group(), 1u);  // the last failure has no src_ip
+  ASSERT_TRUE(output.write(bytes).has_value());
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].kind, "detection");
+  EXPECT_EQ(got[0].rule_id, "r-ok");
+  EXPECT_TRUE(std::filesystem::exists(state));
+  EXPECT_EQ(engine->stats().pending, 1u);
+  // Quiet input: after at least 200 ms without inputs, a flush applies what waits.
+  std::this_thread::sleep_for(std::chrono::milliseconds(220));
+  ASSERT_TRUE(output.flush().has_value());
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got[1].kind, "correlation");
+  EXPECT_EQ(got[1].field("src_ip"), "10.0.0.1");
+  ASSERT_EQ(got[1].refs.size(), 3u);
+  EXPECT_EQ(got[1].refs[2].line_number(), 4u);
+  output.finish();
+  EXPECT_EQ(got.size(), 2u);
+}
+
+TEST(AlertFilter, SigmaDetectionOverAlertFields) {
+  auto p = compile_alert_filter(
+      "scanners: {src_ip|cidr: 10.1.0.0/16}\nlab: {src_ip|startswith: '192.168.'}\n"
+      "critical: {rule.level: critical}\ncondition: (scanners or lab) and not critical");
+  ASSERT_TRUE(p.has_value()) << p.error().message;
+  Alert a;
+  a.severity = "high";
+  a.group = {{"src_ip", "10.1.2.3"}};
+  EXPECT_TRUE(p.value()(a));
+  a.group = {{"src_ip", "192.168.1.1"}};
+  EXPECT_TRUE(p.value()(a));
+  a.group = {{"src_ip", "10.2.0.1"}};
+  EXPECT_FALSE(p.value()(a));
+  a.group = {{"src_ip", "10.1.2.3"}};
+  a.severity = "critical";
+  EXPECT_FALSE(p.value()(a));
+  EXPECT_FALSE(compile_alert_filter("a: {x: 1}\nb: {y: 2}").has_value());  // no condition
+  EXPECT_FALSE(compile_alert_filter("a: {x: 1}\ncondition: a and").has_value());
+}
+
+}  // namespace
+}  // namespace sluice::rules
