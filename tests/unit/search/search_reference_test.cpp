@@ -709,6 +709,18 @@ TEST(SearchCorruption, CorruptSegmentIsReportedAndTheRestSearched) {
   };
   EXPECT_EQ(outside(after), outside(before));
   EXPECT_LT(after.size(), before.size());
+  // The raw-only count path reports the same segment and counts at least every match outside it.
+  auto counted = parse_query("sshd | count");
+  auto cc = CompiledQuery::compile(*counted.query, err);
+  ASSERT_TRUE(cc);
+  ASSERT_TRUE(cc->raw_only());
+  auto r = aggregate(dir, *cc, {});
+  ASSERT_TRUE(r) << r.error().message;
+  ASSERT_FALSE(r->stats.errors.empty());
+  for (const auto& e : r->stats.errors)
+    EXPECT_EQ(e.path, victim) << e.message;
+  EXPECT_GE(r->count, outside(before).size());
+  EXPECT_LT(r->count, before.size());
 }
 
 }  // namespace
