@@ -3,6 +3,7 @@
 /// pruning) and per-event evaluation.
 #include "sluice/search/matcher.hpp"
 
+#include <algorithm>
 #include <cstring>
 
 #include "hs_search.hpp"
@@ -348,6 +349,9 @@ std::unique_ptr<CompiledQuery> CompiledQuery::compile(const Query& query, QueryE
   Compiler c(st, error);
   c.build(query.root, cq->tokens_);
   collect_required(query.root, cq->required_);
+  cq->raw_only_ =
+      !st.terms.empty() && std::all_of(st.terms.begin(), st.terms.end(),
+                                       [](const auto& t) { return t.check == Check::raw_hit; });
   int bad = -1;
   std::string message;
   if (!c.raw_patterns.empty()) {

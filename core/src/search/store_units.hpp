@@ -101,6 +101,20 @@ class StoreUnits {
     return error;
   }
 
+  /// For a query that reads only the raw line (`CompiledQuery::raw_only`) on a sealed block:
+  /// calls `visit(std::string_view raw)` for every event of the block, decompressing it but
+  /// decoding none of the other fields. The unit must be a block (`unit.block` set).
+  template <typename Visit>
+  std::optional<SegmentError> scan_raw(const Unit& unit, UnitScratch& scratch,
+                                       Visit&& visit) const {
+    auto raws = unit.segment->decode_raw(unit.block_index, scratch.block);
+    if (!raws)
+      return SegmentError{unit.segment->path(), unit.block->data_offset, raws.error().message};
+    for (std::string_view raw : *raws)
+      visit(raw);
+    return std::nullopt;
+  }
+
   /// For a whole-unit aggregation of a query that matches everything: adds the unit's answer from
   /// its index alone, without decoding (the event count, and per-event dictionary codes for
   /// host, app and source path). Returns false when the index does not hold what is needed; then

@@ -48,10 +48,63 @@ std::uint32_t portable_raw(const unsigned char* p, std::size_t n, std::uint32_t 
   return c;
 }
 
+/// a(x) * b(x) modulo the polynomial, both reflected (zlib's multmodp).
+std::uint32_t multmodp(std::uint32_t a, std::uint32_t b) {
+  std::uint32_t m = 1u << 31;
+  std::uint32_t p = 0;
+  for (;;) {
+    if (a & m) {
+      p ^= b;
+      if ((a & (m - 1)) == 0) break;
+    }
+    m >>= 1;
+    b = (b & 1) ? (b >> 1) ^ polynomial : b >> 1;
+  }
+  return p;
+}
+
+/// Bytes per lane of the interleaved hardware loop: three independent CRCs over consecutive
+/// lanes hide the instruction's latency; the lanes are then combined by shifting.
+constexpr std::size_t lane_bytes = 2048;
+
+/// x^(8 * lane_bytes) modulo the polynomial: the register after `lane_bytes` zero bytes from x^0.
+std::uint32_t lane_shift() {
+  static const std::uint32_t shift = [] {
+    const unsigned char zeros[256] = {};
+    std::uint32_t c = 1u << 31;
+    for (std::size_t done = 0; done < lane_bytes; done += sizeof zeros)
+      c = portable_raw(zeros, sizeof zeros, c);
+    return c;
+  }();
+  return shift;
+}
+
 #if defined(__x86_64__)
 __attribute__((target("sse4.2"))) std::uint32_t hardware_raw(const unsigned char* p, std::size_t n,
                                                              std::uint32_t c) {
   std::uint64_t c64 = c;
+  if (n >= 3 * lane_bytes) {
+    const std::uint32_t shift = lane_shift();
+    while (n >= 3 * lane_bytes) {
+      std::uint64_t c1 = 0;
+      std::uint64_t c2 = 0;
+      for (std::size_t i = 0; i < lane_bytes; i += 8) {
+        std::uint64_t w0, w1, w2;
+        std::memcpy(&w0, p + i, 8);
+        std::memcpy(&w1, p + lane_bytes + i, 8);
+        std::memcpy(&w2, p + 2 * lane_bytes + i, 8);
+        c64 = _mm_crc32_u64(c64, w0);
+        c1 = _mm_crc32_u64(c1, w1);
+        c2 = _mm_crc32_u64(c2, w2);
+      }
+      std::uint32_t r =
+          multmodp(shift, static_cast<std::uint32_t>(c64)) ^ static_cast<std::uint32_t>(c1);
+      r = multmodp(shift, r) ^ static_cast<std::uint32_t>(c2);
+      c64 = r;
+      p += 3 * lane_bytes;
+      n -= 3 * lane_bytes;
+    }
+  }
   while (n >= 8) {
     std::uint64_t w;
     std::memcpy(&w, p, 8);

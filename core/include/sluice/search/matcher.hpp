@@ -75,6 +75,9 @@ class CompiledQuery {
   const Query& query() const { return query_; }
   /// True when every event matches (no expression, or `*`).
   bool matches_everything() const { return query_.root.op == Expr::Op::all; }
+  /// True when the expression reads nothing but the raw line (free text, phrases, wildcards and
+  /// regexes without a field): a matcher then needs only `event.raw` of the events it is given.
+  bool raw_only() const { return raw_only_; }
   /// The token filter requirement of the whole expression.
   const TokenRequirement& token_requirement() const { return tokens_; }
   /// Field values every match must carry (for dictionary pruning); may be empty.
@@ -89,6 +92,7 @@ class CompiledQuery {
   Query query_;
   TokenRequirement tokens_;
   std::vector<RequiredValue> required_;
+  bool raw_only_ = false;
   std::unique_ptr<detail::CompiledState> state_;
 };
 

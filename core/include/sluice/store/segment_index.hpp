@@ -50,6 +50,8 @@
 #include "sluice/store/segment_reader.hpp"
 #include "sluice/store/token_filter.hpp"
 
+struct ZSTD_DCtx_s;
+
 namespace sluice {
 
 /// A per-event column of dictionary codes, 0, 1, 2 or 4 bytes per event (width 0: the
@@ -133,6 +135,7 @@ struct BlockInfo {
 class BlockScratch {
  public:
   BlockScratch() = default;
+  ~BlockScratch();
   BlockScratch(const BlockScratch&) = delete;
   BlockScratch& operator=(const BlockScratch&) = delete;
 
@@ -140,7 +143,11 @@ class BlockScratch {
   friend class SegmentIndex;
   std::string buffer_;
   std::vector<StoredEvent> events_;
+  std::vector<std::string_view> raws_;
   Arena arena_;
+  /// zstd's decompression context, created on first use and reused for every block (creating
+  /// one per block costs an allocation and its initialisation).
+  ZSTD_DCtx_s* dctx_ = nullptr;
 };
 
 /// One segment file opened for reading: its header, and for a sealed segment in the block
@@ -173,6 +180,14 @@ class SegmentIndex {
   /// area) read "<file>: block N (sequences A..B): <why>" and leave other blocks readable.
   Result<std::span<const StoredEvent>> decode(std::size_t block, BlockScratch& scratch) const;
 
+  /// For queries that read nothing but the raw lines: decompresses block `block` into `scratch`
+  /// and returns every event's raw bytes in sequence order, without decoding the other fields
+  /// (the rows stream is walked only for the raw lengths). The views stay valid until `scratch`
+  /// decodes another block. Same checks and errors as `decode` for the data CRC, zstd and the
+  /// raw and rows streams; thread-safe as `decode` is.
+  Result<std::span<const std::string_view>> decode_raw(std::size_t block,
+                                                       BlockScratch& scratch) const;
+
   /// A record-by-record reader over this file (for a record log: its records as far as they
   /// are written; for a blocked segment: its blocks in order, decoded one at a time). Opens and
   /// maps the file again, so it may outlive this object.
@@ -180,6 +195,8 @@ class SegmentIndex {
 
  private:
   SegmentIndex() = default;
+  /// Checks the data CRC of block `index` and decompresses it into `scratch.buffer_`.
+  Result<std::string_view> decompress(std::size_t index, BlockScratch& scratch) const;
   std::filesystem::path path_;
   const std::byte* map_ = nullptr;
   std::size_t size_ = 0;
