@@ -15,7 +15,10 @@ namespace sluice::gpu {
 /// a GPU), no device, or an allocation failure. Each error names the call and the CUDA message.
 Result<std::unique_ptr<AnomalyScorer>> make_cuda_scorer(const AnomalyModel& model);
 
-/// Registers `make_cuda_scorer` as backend "cuda" in core's scorer registry.
+/// Registers `make_cuda_scorer` as backend "cuda" in core's scorer registry. For programs that
+/// link the static `sluice_gpu` (tests, benchmarks); the `sluice` CLI instead loads the plugin
+/// libsluice_gpu.so on demand, whose entry point `sluice_gpu_scorer_factory` (src/plugin.cpp)
+/// returns `make_cuda_scorer`.
 void register_cuda_scorer();
 
 }  // namespace sluice::gpu
