@@ -213,6 +213,30 @@ TEST(SearchAlerts, AlertsListedAndShownInTheTimeline) {
       {"search", "--store", store, "--alerts", "rule.name:\"SSH Login Attempt For Invalid User\""});
   ASSERT_EQ(some.status, 0) << some.err;
   EXPECT_EQ(some.lines.size(), invalid_user);
+  // Pipes aggregate alerts as they aggregate events.
+  auto counted = sluice({"search", "--store", store, "--alerts", "* | count"});
+  ASSERT_EQ(counted.status, 0) << counted.err;
+  ASSERT_EQ(counted.lines.size(), 1u);
+  EXPECT_EQ(counted.lines[0], "{\"count\":" + std::to_string(written.size()) + "}");
+  auto by_rule = sluice({"search", "--store", store, "--alerts", "| count by rule.name"});
+  ASSERT_EQ(by_rule.status, 0) << by_rule.err;
+  std::size_t summed = 0;
+  bool invalid_user_row = false;
+  for (const auto& line : by_rule.lines) {
+    auto doc = parser.parse(line);
+    ASSERT_FALSE(doc.error()) << line;
+    std::string_view name;
+    std::uint64_t n = 0;
+    ASSERT_FALSE(doc["rule.name"].get(name));
+    ASSERT_FALSE(doc["count"].get(n));
+    summed += n;
+    if (name == "SSH Login Attempt For Invalid User") {
+      EXPECT_EQ(n, invalid_user);
+      invalid_user_row = true;
+    }
+  }
+  EXPECT_EQ(summed, written.size());
+  EXPECT_TRUE(invalid_user_row);
   // The timeline prints each alert right after the event it came from.
   auto tl = sluice({"timeline", "--store", store, "--host", "LabSZ", "--around",
                     first.substr(0, 10) + "T06:55:48Z", "--before", "3s", "--after", "2s"});

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <map>
 #include <string>
 #include <unordered_map>
 
@@ -180,6 +181,79 @@ void write_aggregate(const search::AggregateResult& r, const search::Query& q, S
   }
 }
 
+/// The values an alert has for `field` (the names `alerts.hpp` gives an alert's fields).
+std::vector<std::string_view> alert_values(const search::AlertRecord& a, std::string_view field) {
+  std::vector<std::string_view> values;
+  if (field == "rule.id") {
+    values.push_back(a.rule_id);
+  } else if (field == "rule.name" || field == "rule.title") {
+    values.push_back(a.title);
+  } else if (field == "rule.level") {
+    values.push_back(a.level);
+  } else if (field == "threat.technique.id") {
+    for (const auto& t : a.techniques)
+      values.push_back(t);
+  } else {
+    for (const auto& [name, value] : a.matched)
+      if (name == field) values.push_back(value);
+  }
+  return values;
+}
+
+/// The query's aggregation over matching alerts: the same kinds and row order as over events.
+search::AggregateResult aggregate_alerts(const std::vector<search::AlertRecord>& alerts,
+                                         const search::Aggregation& agg) {
+  using Kind = search::Aggregation::Kind;
+  search::AggregateResult r;
+  r.kind = agg.kind == Kind::none ? Kind::count : agg.kind;
+  r.count = alerts.size();
+  if (r.kind == Kind::count) return r;
+  std::unordered_map<std::string, std::uint64_t> counts;
+  std::map<std::int64_t, std::uint64_t> buckets;
+  for (const auto& a : alerts) {
+    if (r.kind == Kind::timechart) {
+      const std::int64_t span = agg.span_ns;
+      std::int64_t start = a.time_ns / span * span;
+      if (a.time_ns < 0 && start != a.time_ns) start -= span;
+      ++buckets[start];
+    } else {
+      for (auto v : alert_values(a, agg.field_name))
+        ++counts[std::string(v)];
+    }
+  }
+  if (r.kind == Kind::timechart) {
+    // Empty buckets between the first and the last are listed, as for events (unless there would
+    // be more than a million rows; then only the buckets that hold alerts).
+    std::vector<std::int64_t> keys;
+    if (!buckets.empty()) {
+      const std::int64_t lo = buckets.begin()->first, hi = buckets.rbegin()->first;
+      if ((hi - lo) / agg.span_ns < 1'000'000) {
+        for (std::int64_t t = lo; t <= hi; t += agg.span_ns)
+          keys.push_back(t);
+      } else {
+        for (const auto& [t, n] : buckets)
+          keys.push_back(t);
+      }
+    }
+    for (const std::int64_t t : keys) {
+      const auto it = buckets.find(t);
+      search::AggregateRow row;
+      row.bucket_ns = t;
+      append_rfc3339(row.key, t);
+      row.count = it == buckets.end() ? 0 : it->second;
+      r.rows.push_back(std::move(row));
+    }
+    return r;
+  }
+  for (auto& [key, count] : counts)
+    r.rows.push_back({key, count, 0});
+  std::sort(r.rows.begin(), r.rows.end(), [](const auto& x, const auto& y) {
+    return x.count != y.count ? x.count > y.count : x.key < y.key;
+  });
+  if (r.kind == Kind::top && r.rows.size() > agg.top_n) r.rows.resize(agg.top_n);
+  return r;
+}
+
 }  // namespace
 
 int execute_search(const SearchRun& run) {
@@ -225,6 +299,11 @@ int execute_search(const SearchRun& run) {
       return 1;
     }
     std::uint64_t shown = 0;
+    if (parsed.query->aggregation.kind != search::Aggregation::Kind::none) {
+      write_aggregate(aggregate_alerts(r->alerts, parsed.query->aggregation), *parsed.query,
+                      run.format, out);
+      r->alerts.clear();
+    }
     for (const auto& a : r->alerts) {
       if (options.limit != 0 && shown == options.limit) break;
       append_alert(out.buf(), a, run.format, "");
