@@ -75,29 +75,42 @@ TEST(Templates, ScanCarriesStableIdsAcrossRuns) {
     ASSERT_EQ(r.status, 0) << r.err;
     ASSERT_EQ(r.lines.size(), 2000u);
     simdjson::dom::parser parser;
+    std::map<std::string, std::uint64_t> ids;  // this run's id per message
     for (const auto& line : r.lines) {
       auto doc = parser.parse(line);
       ASSERT_FALSE(doc.error());
       const std::uint64_t id = doc["sluice.template_id"].get_uint64().value_unsafe();
       ASSERT_NE(id, 0u) << line;
       const std::string message{std::string_view(doc["message"])};
+      ids[message] = id;
       if (run == 0) {
         first_ids[message] = id;
       } else if (first_ids.count(message)) {
         ASSERT_EQ(first_ids[message], id) << "template id changed across runs: " << message;
       }
     }
-    // The store has every event (whether the store format keeps the template id is the
-    // store's business; `sluice anomaly train --store` mines events stored without one).
+    // The store has every event, each with the template id the output showed for it.
     auto reader = StoreReader::open(store);
     ASSERT_TRUE(reader.has_value()) << reader.error().message;
     Arena arena;
-    std::size_t stored = 0;
-    reader->for_each(arena, [&](const StoredEvent&) {
+    std::size_t stored = 0, same_id = 0;
+    reader->for_each(arena, [&](const StoredEvent& e) {
       ++stored;
+      const auto it = ids.find(std::string(e.event.message));
+      if (it != ids.end() && it->second == e.event.template_id) ++same_id;
       return true;
     });
     EXPECT_EQ(stored, 2000u);
+    EXPECT_EQ(same_id, 2000u);
+    // Search groups by template: the rows add up to every event.
+    auto by_template =
+        sluice({"search", "--store", store.string(), "--format", "text", "| count by template"});
+    ASSERT_EQ(by_template.status, 0) << by_template.err;
+    ASSERT_GT(by_template.lines.size(), 2u);  // a header and at least two templates
+    std::uint64_t summed = 0;
+    for (std::size_t i = 1; i < by_template.lines.size(); ++i)
+      summed += std::stoull(by_template.lines[i]);
+    EXPECT_EQ(summed, 2000u);
   }
   EXPECT_TRUE(std::filesystem::exists(table));
 }
