@@ -4,10 +4,6 @@
 /// bytes' CRC, decompresses and decodes with every bound checked (the file may be damaged).
 #include "sluice/store/segment_index.hpp"
 
-#include <fcntl.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
 #include <zstd.h>
 
 #if defined(__SSE2__)
@@ -15,10 +11,10 @@
 #endif
 
 #include <algorithm>
-#include <cerrno>
 #include <system_error>
 
 #include "codec.hpp"
+#include "segment_map.hpp"
 #include "sluice/store/crc32c.hpp"
 
 namespace sluice {
@@ -124,34 +120,21 @@ std::string parse_index_area(std::string_view area, BlockInfo& b) {
 }  // namespace
 
 Result<std::unique_ptr<SegmentIndex>> SegmentIndex::open(const std::filesystem::path& file) {
-  int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return Error::from_errno("store: cannot open " + file.string());
-  struct stat st {};
-  if (::fstat(fd, &st) != 0) {
-    auto e = Error::from_errno("store: cannot stat " + file.string());
-    ::close(fd);
-    return e;
-  }
-  const auto size = static_cast<std::size_t>(st.st_size);
-  if (size < segment_header_bytes) {
-    ::close(fd);
-    return Error{"store: " + file.string() + " is shorter than a segment header (" +
-                 std::to_string(size) + " bytes)"};
-  }
-  void* m = ::mmap(nullptr, size, PROT_READ, MAP_SHARED, fd, 0);
-  const int saved = errno;
-  ::close(fd);
-  if (m == MAP_FAILED) return Error::from_errno("store: cannot map " + file.string(), saved);
+  auto mapping = map_segment(file);
+  if (!mapping) return mapping.error();
+  return adopt(file, *mapping);
+}
+
+Result<std::unique_ptr<SegmentIndex>> SegmentIndex::adopt(const std::filesystem::path& file,
+                                                          const SegmentMapping& mapping) {
   std::unique_ptr<SegmentIndex> seg(new SegmentIndex());
   seg->path_ = file;
-  seg->map_ = static_cast<const std::byte*>(m);
-  seg->size_ = size;
-  auto header = decode_segment_header(seg->map_);
-  if (!header)
-    return Error{"store: " + file.string() +
-                 " is not a Sluice segment of format version 1 or 2 (bad header)"};
-  seg->header_ = *header;
-  seg->blocked_ = header->blocked;
+  seg->map_ = mapping.data;
+  seg->size_ = mapping.size;
+  seg->header_ = mapping.header;
+  const std::size_t size = mapping.size;
+  const SegmentHeader& header = seg->header_;
+  seg->blocked_ = header.blocked;
   if (!seg->blocked_) return seg;
 
   const auto bad_footer = [&](const std::string& why) {
@@ -176,7 +159,7 @@ Result<std::unique_ptr<SegmentIndex>> SegmentIndex::open(const std::filesystem::
     return bad_footer("CRC32C mismatch");
 
   seg->blocks_.resize(count);
-  std::uint64_t expect_sequence = header->first_sequence;
+  std::uint64_t expect_sequence = header.first_sequence;
   std::uint64_t total = 0;
   for (std::uint32_t i = 0; i < count; ++i) {
     const std::byte* e = footer + std::size_t{i} * block_footer_entry_bytes;
@@ -217,14 +200,14 @@ Result<std::unique_ptr<SegmentIndex>> SegmentIndex::open(const std::filesystem::
       b.tokens = TokenFilter();
     }
   }
-  if (total != header->record_count)
+  if (total != header.record_count)
     return bad_footer("blocks hold " + std::to_string(total) + " events, the header counts " +
-                      std::to_string(header->record_count));
+                      std::to_string(header.record_count));
   return seg;
 }
 
 SegmentIndex::~SegmentIndex() {
-  if (map_ != nullptr) ::munmap(const_cast<std::byte*>(map_), size_);
+  unmap_segment(map_, size_);
 }
 
 BlockScratch::~BlockScratch() {

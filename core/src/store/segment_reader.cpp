@@ -3,66 +3,38 @@
 /// the mapping before the CRC is computed, and the payload decoder checks every bound.
 #include "sluice/store/segment_reader.hpp"
 
-#include <fcntl.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
 #include <cstring>
 #include <system_error>
 
+#include "segment_map.hpp"
 #include "sluice/store/crc32c.hpp"
 #include "sluice/store/segment_index.hpp"
 
 namespace sluice {
 
 Result<std::unique_ptr<SegmentReader>> SegmentReader::open(const std::filesystem::path& file) {
-  int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return Error::from_errno("store: cannot open " + file.string());
-  struct stat st {};
-  if (::fstat(fd, &st) != 0) {
-    auto e = Error::from_errno("store: cannot stat " + file.string());
-    ::close(fd);
-    return e;
-  }
-  const auto size = static_cast<std::size_t>(st.st_size);
-  if (size < segment_header_bytes) {
-    ::close(fd);
-    return Error{"store: " + file.string() + " is shorter than a segment header (" +
-                 std::to_string(size) + " bytes)"};
-  }
-  // The size is a snapshot: a writer never grows a segment after creating it, and sealing
-  // shrinks it only down to the end mark, which lies past every record this reader can reach.
-  void* m = ::mmap(nullptr, size, PROT_READ, MAP_SHARED, fd, 0);
-  int saved = errno;
-  ::close(fd);
-  if (m == MAP_FAILED) return Error::from_errno("store: cannot map " + file.string(), saved);
+  auto mapping = map_segment(file);
+  if (!mapping) return mapping.error();
   std::unique_ptr<SegmentReader> r(new SegmentReader());
   r->path_ = file;
-  r->map_ = static_cast<const std::byte*>(m);
-  r->size_ = size;
-  auto header = decode_segment_header(r->map_);
-  if (!header)
-    return Error{"store: " + file.string() +
-                 " is not a Sluice segment of format version 1 or 2 (bad header)"};
-  r->header_ = *header;
-  if (header->blocked) {
-    // The index maps the file itself; drop this mapping so the file is mapped once.
-    ::munmap(const_cast<std::byte*>(r->map_), r->size_);
-    r->map_ = nullptr;
-    auto index = SegmentIndex::open(file);
+  r->header_ = mapping->header;
+  if (mapping->header.blocked) {
+    // A sealed segment is read block by block: its index takes the mapping over.
+    auto index = SegmentIndex::adopt(file, *mapping);
     if (!index) return index.error();
     r->index_ = std::move(*index);
     r->header_ = r->index_->header();
     r->scratch_ = std::make_unique<BlockScratch>();
+  } else {
+    r->map_ = mapping->data;
+    r->size_ = mapping->size;
   }
   return r;
 }
 
 SegmentReader::~SegmentReader() {
-  if (map_ != nullptr) ::munmap(const_cast<std::byte*>(map_), size_);
+  unmap_segment(map_, size_);
 }
 
 SegmentReader::Step SegmentReader::corrupt(std::string why) {

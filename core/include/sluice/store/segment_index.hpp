@@ -54,6 +54,8 @@ struct ZSTD_DCtx_s;
 
 namespace sluice {
 
+struct SegmentMapping;
+
 /// A per-event column of dictionary codes, 0, 1, 2 or 4 bytes per event (width 0: the
 /// dictionary has one entry and every code is 0). A view; cheap to copy.
 class CodeColumn {
@@ -194,7 +196,11 @@ class SegmentIndex {
   Result<std::unique_ptr<SegmentReader>> log_reader() const { return SegmentReader::open(path_); }
 
  private:
+  friend class SegmentReader;
   SegmentIndex() = default;
+  /// `open` on a file already mapped by `map_segment`; takes the mapping over (even on error).
+  static Result<std::unique_ptr<SegmentIndex>> adopt(const std::filesystem::path& file,
+                                                     const SegmentMapping& mapping);
   /// Checks the data CRC of block `index` and decompresses it into `scratch.buffer_`.
   Result<std::string_view> decompress(std::size_t index, BlockScratch& scratch) const;
   std::filesystem::path path_;

@@ -30,9 +30,11 @@ void for_each_token(std::string_view text, Visit&& visit) {
   const std::size_t n = text.size();
   std::size_t i = 0;
   while (i < n) {
-    while (i < n && !is_token_byte(static_cast<unsigned char>(text[i]))) ++i;
+    while (i < n && !is_token_byte(static_cast<unsigned char>(text[i])))
+      ++i;
     const std::size_t start = i;
-    while (i < n && is_token_byte(static_cast<unsigned char>(text[i]))) ++i;
+    while (i < n && is_token_byte(static_cast<unsigned char>(text[i])))
+      ++i;
     if (i > start) visit(text.substr(start, i - start));
   }
 }
