@@ -6,6 +6,7 @@
 #include <system_error>
 
 #include "codec.hpp"
+#include "segment_map.hpp"
 #include "sluice/store/crc32c.hpp"
 #include "sluice/store/segment_format.hpp"
 
@@ -140,21 +141,15 @@ ScanReport AlertReader::for_each(Arena& arena,
   ScanReport report;
   StoredAlert alert;
   for (const auto& file : segments_) {
-    auto reader = SegmentReader::open(file);
-    if (!reader) {
-      std::error_code ec;
-      if (!std::filesystem::exists(file, ec)) continue;  // deleted by retention since listed
-      report.errors.push_back(SegmentError{file, 0, reader.error().message});
-      continue;
-    }
-    ++report.segments;
+    auto reader = open_listed_segment(file, report);
+    if (!reader) continue;
     for (;;) {
       std::string_view payload;
-      const std::uint64_t offset = (*reader)->offset();
-      const auto step = (*reader)->next_payload(payload);
+      const std::uint64_t offset = reader->offset();
+      const auto step = reader->next_payload(payload);
       if (step == SegmentReader::Step::end) break;
       if (step == SegmentReader::Step::corrupt) {
-        report.errors.push_back(SegmentError{file, (*reader)->offset(), (*reader)->error()});
+        report.errors.push_back(SegmentError{file, reader->offset(), reader->error()});
         break;
       }
       if (!decode_alert(payload, alert, arena)) {
@@ -164,7 +159,7 @@ ScanReport AlertReader::for_each(Arena& arena,
                                                  ": the payload does not follow the alert layout"});
         break;
       }
-      alert.sequence = (*reader)->header().first_sequence + (*reader)->records() - 1;
+      alert.sequence = reader->header().first_sequence + reader->records() - 1;
       ++report.records;
       const bool go_on = visit(alert);
       arena.reset();

@@ -6,9 +6,11 @@
 
 #include <cstddef>
 #include <filesystem>
+#include <memory>
 
 #include "sluice/common/result.hpp"
 #include "sluice/store/segment_format.hpp"
+#include "sluice/store/segment_reader.hpp"
 
 namespace sluice {
 
@@ -25,5 +27,10 @@ Result<SegmentMapping> map_segment(const std::filesystem::path& file);
 
 /// Releases a mapping from `map_segment` (no-op for an empty one).
 void unmap_segment(const std::byte* data, std::size_t size);
+
+/// Opens a listed segment for a store-wide scan and counts it in `report`. Null when it cannot be
+/// read (the error goes into `report`) or was deleted by retention since the listing (silently).
+std::unique_ptr<SegmentReader> open_listed_segment(const std::filesystem::path& file,
+                                                   ScanReport& report);
 
 }  // namespace sluice

@@ -138,25 +138,32 @@ Result<void> StoreReader::refresh() {
   return {};
 }
 
+std::unique_ptr<SegmentReader> open_listed_segment(const std::filesystem::path& file,
+                                                   ScanReport& report) {
+  auto reader = SegmentReader::open(file);
+  if (!reader) {
+    std::error_code ec;
+    if (std::filesystem::exists(file, ec))  // else deleted by retention since listed
+      report.errors.push_back(SegmentError{file, 0, reader.error().message});
+    return nullptr;
+  }
+  ++report.segments;
+  return std::move(*reader);
+}
+
 ScanReport StoreReader::for_each(Arena& arena,
                                  const std::function<bool(const StoredEvent&)>& visit) const {
   ScanReport report;
   StoredEvent ev;
   for (const auto& file : segments_) {
-    auto reader = SegmentReader::open(file);
-    if (!reader) {
-      std::error_code ec;
-      if (!std::filesystem::exists(file, ec)) continue;  // deleted by retention since listed
-      report.errors.push_back(SegmentError{file, 0, reader.error().message});
-      continue;
-    }
-    ++report.segments;
+    auto reader = open_listed_segment(file, report);
+    if (!reader) continue;
     for (;;) {
-      auto step = (*reader)->next(ev, arena);
+      auto step = reader->next(ev, arena);
       if (step == SegmentReader::Step::end) break;
       if (step == SegmentReader::Step::corrupt) {
-        report.errors.push_back(SegmentError{file, (*reader)->offset(), (*reader)->error()});
-        if ((*reader)->blocked()) continue;  // the next block is still readable
+        report.errors.push_back(SegmentError{file, reader->offset(), reader->error()});
+        if (reader->blocked()) continue;  // the next block is still readable
         break;
       }
       ++report.records;
