@@ -19,6 +19,7 @@
 
 #include "mapping.hpp"
 #include "sigma_document.hpp"
+#include "sluice/anomaly/anomaly_stage.hpp"
 
 namespace sluice::rules {
 namespace {
@@ -138,7 +139,9 @@ struct Route {
 struct CorrelationSet::Impl {
   std::vector<CorrelationSpec> specs;
   std::shared_ptr<const RuleSet> base;
-  std::vector<std::vector<Route>> routes;  // by base rule index
+  std::vector<std::vector<Route>> routes;          // by base rule index
+  std::vector<std::vector<Route>> anomaly_routes;  // by index into `anomaly_rules`
+  std::vector<bool> anomaly_generates;
   std::vector<bool> base_generates;
   std::vector<bool> corr_generates;
   detail::FieldNormalizer normalizer;
@@ -208,6 +211,60 @@ std::size_t CorrelationSet::inputs_for(const Event& event, const Detection& d,
     }
     if (ok && route.has_value) {
       const auto v = impl_->lookup(event, route.value, tmp);
+      if (v.empty()) ok = false;
+      in.value.assign(v);
+    }
+    if (!ok) {
+      ++missing;
+      continue;
+    }
+    out.push_back(std::move(in));
+    ++added;
+  }
+  return added;
+}
+
+namespace {
+std::size_t anomaly_index(const Alert& a) {
+  const AnomalyRule* rule = find_anomaly_rule(a.rule_id);
+  return rule == nullptr ? std::size(anomaly_rules)
+                         : static_cast<std::size_t>(rule - anomaly_rules);
+}
+}  // namespace
+
+bool CorrelationSet::alert_generates(const Alert& anomaly) const {
+  const std::size_t i = anomaly_index(anomaly);
+  return i >= impl_->anomaly_generates.size() || impl_->anomaly_generates[i];
+}
+
+bool CorrelationSet::consumes(const Alert& anomaly) const {
+  const std::size_t i = anomaly_index(anomaly);
+  return i < impl_->anomaly_routes.size() && !impl_->anomaly_routes[i].empty();
+}
+
+std::size_t CorrelationSet::inputs_for(const Alert& anomaly, std::vector<Input>& out,
+                                       std::size_t& missing) const {
+  const std::size_t i = anomaly_index(anomaly);
+  if (i >= impl_->anomaly_routes.size()) return 0;
+  std::size_t added = 0;
+  auto lookup = [&](const FieldSource& f) -> std::string_view {
+    for (const auto& name : f.names) {
+      const auto v = anomaly.field(name);
+      if (!v.empty()) return v;
+    }
+    return {};
+  };
+  for (const auto& route : impl_->anomaly_routes[i]) {
+    Input in{route.correlation, route.step, {}, {}};
+    bool ok = true;
+    for (std::size_t k = 0; k < route.key.size() && ok; ++k) {
+      const auto v = lookup(route.key[k]);
+      if (v.empty()) ok = false;
+      if (k) in.key += group_key_separator;
+      in.key.append(v);
+    }
+    if (ok && route.has_value) {
+      const auto v = lookup(route.value);
       if (v.empty()) ok = false;
       in.value.assign(v);
     }
@@ -523,8 +580,9 @@ Result<std::shared_ptr<const CorrelationSet>> load_correlations(
         const auto& bid = d->second->id;
         if (bid.empty() || base_by_id.find(bid) == base_by_id.end())
           fail(i, "refers to rule '" + ref + "', which is not loaded (see its own diagnostic)");
-      } else if (base_by_id.find(ref) == base_by_id.end()) {
-        fail(i, "refers to '" + ref + "', which is no rule or correlation id or name");
+      } else if (base_by_id.find(ref) == base_by_id.end() && find_anomaly_rule(ref) == nullptr) {
+        fail(i, "refers to '" + ref +
+                    "', which is no rule, correlation or anomaly detector id or name");
       }
     }
     state[i] = 2;
@@ -556,6 +614,10 @@ Result<std::shared_ptr<const CorrelationSet>> load_correlations(
   std::vector<bool> base_referenced(n_base, false), base_generate(n_base, false);
   std::vector<bool> corr_referenced(impl->specs.size(), false),
       corr_generate(impl->specs.size(), false);
+  const std::size_t n_anomaly = std::size(anomaly_rules);
+  impl->anomaly_routes.resize(n_anomaly);
+  impl->anomaly_generates.assign(n_anomaly, true);
+  std::vector<bool> anomaly_referenced(n_anomaly, false), anomaly_generate(n_anomaly, false);
 
   for (std::size_t k = 0; k < keep.size(); ++k) {
     const CorrDoc& d = corrs[keep[k]];
@@ -584,6 +646,32 @@ Result<std::shared_ptr<const CorrelationSet>> load_correlations(
         impl->specs[up].consumers.push_back(std::move(link));
         corr_referenced[up] = true;
         if (rule.generate) corr_generate[up] = true;
+        continue;
+      }
+      if (doc_by_key.find(ref) == doc_by_key.end() && base_by_id.find(ref) == base_by_id.end()) {
+        // An anomaly detector (anomaly_stage.hpp): its alerts' group is the entity, named by
+        // the `[anomaly] entity` fields, so group-by names (or their aliases for this rule)
+        // are those field names as they are; no log-source mapping applies.
+        const AnomalyRule* ar = find_anomaly_rule(ref);
+        const auto ai = static_cast<std::size_t>(ar - anomaly_rules);
+        auto source = [&](const std::string& field) {
+          FieldSource f;
+          f.sigma_name = aliased(d, field, std::string(ar->id), std::string(ar->name));
+          f.names = {f.sigma_name};
+          return f;
+        };
+        Route route;
+        route.correlation = static_cast<std::uint32_t>(k);
+        route.step = static_cast<std::uint16_t>(step);
+        for (const auto& g : rule.group_by)
+          route.key.push_back(source(g));
+        if (!rule.value_field.empty()) {
+          route.has_value = true;
+          route.value = source(rule.value_field);
+        }
+        impl->anomaly_routes[ai].push_back(std::move(route));
+        anomaly_referenced[ai] = true;
+        if (rule.generate) anomaly_generate[ai] = true;
         continue;
       }
       std::string bid = ref, bname;
@@ -624,6 +712,8 @@ Result<std::shared_ptr<const CorrelationSet>> load_correlations(
     impl->base_generates[i] = !base_referenced[i] || base_generate[i];
   for (std::size_t i = 0; i < impl->specs.size(); ++i)
     impl->corr_generates[i] = !corr_referenced[i] || corr_generate[i];
+  for (std::size_t i = 0; i < n_anomaly; ++i)
+    impl->anomaly_generates[i] = !anomaly_referenced[i] || anomaly_generate[i];
   return std::shared_ptr<const CorrelationSet>(std::make_shared<CorrelationSet>(std::move(impl)));
 }
 

@@ -133,8 +133,55 @@ void CorrelationOutput::deliver(std::vector<CorrelationAlert>& alerts,
   alerts.clear();
 }
 
+void CorrelationOutput::set_anomaly_stage(std::shared_ptr<AnomalyStage> stage) {
+  anomaly_ = std::move(stage);
+  if (anomaly_) anomaly_->queue_alerts(true);
+}
+
+void CorrelationOutput::deliver_anomaly_alerts() {
+  poll_anomaly(monotonic_now_ns());
+}
+
+void CorrelationOutput::poll_anomaly(std::int64_t now) {
+  if (!anomaly_) return;
+  anomaly_alerts_.clear();
+  anomaly_->take_alerts(anomaly_alerts_);
+  if (anomaly_alerts_.empty()) return;
+  anomaly_keys_.clear();
+  std::vector<std::size_t> owner;  // anomaly_keys_[i] came from anomaly_alerts_[owner[i]]
+  std::size_t missing = 0;
+  for (std::size_t i = 0; i < anomaly_alerts_.size(); ++i) {
+    Alert& a = anomaly_alerts_[i];
+    a.detected_mono_ns = now;
+    if (set_->consumes(a)) {
+      const std::size_t added = set_->inputs_for(a, anomaly_keys_, missing);
+      owner.insert(owner.end(), added, i);
+    }
+    if (set_->alert_generates(a)) handler_->handle(a);
+  }
+  if (missing != 0) missing_.fetch_add(missing, std::memory_order_relaxed);
+  if (anomaly_keys_.empty()) return;
+  std::vector<CorrelationInput> inputs;
+  inputs.reserve(anomaly_keys_.size());
+  for (std::size_t i = 0; i < anomaly_keys_.size(); ++i) {
+    CorrelationInput in;
+    in.time_ns = anomaly_alerts_[owner[i]].first_ns;
+    in.correlation = anomaly_keys_[i].correlation;
+    in.step = anomaly_keys_[i].step;
+    in.key = anomaly_keys_[i].key;
+    in.value = anomaly_keys_[i].value;
+    inputs.push_back(in);  // no single event: the reference stays "none"
+  }
+  engine_->submit(inputs, scratch_);
+  deliver(scratch_, now);
+  last_input_ns_ = now;
+}
+
 Result<void> CorrelationOutput::write(std::string_view bytes) {
   const std::int64_t now = monotonic_now_ns();
+  // Anomaly alerts queued by workers before this batch reached the sink go in first: the window
+  // that closed was closed by this batch or an earlier one.
+  poll_anomaly(now);
   std::vector<CorrelationInput> inputs;
   Cursor c(bytes);
   const RuleSet* base = nullptr;
@@ -199,6 +246,7 @@ Result<void> CorrelationOutput::write(std::string_view bytes) {
 
 Result<void> CorrelationOutput::flush() {
   const std::int64_t now = monotonic_now_ns();
+  poll_anomaly(now);
   // Live input that went quiet: what waits for the watermark would wait forever. After as long
   // in wall time as the tolerance is in event time (at least 200 ms, the pipeline's flush
   // period), apply it. Off for scans and replays, whose results must not depend on pauses.
@@ -214,6 +262,7 @@ Result<void> CorrelationOutput::flush() {
 }
 
 void CorrelationOutput::finish() {
+  poll_anomaly(monotonic_now_ns());
   engine_->finish(scratch_);
   deliver(scratch_, 0);
   handler_->flush();

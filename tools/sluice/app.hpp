@@ -47,13 +47,22 @@ struct CorrelationWiring {
 
 /// Builds the engine (restoring `snapshot_dir/correlation.state` when `snapshot_dir` is set),
 /// the alert sinks and suppressions, and adds the correlation output to `pipeline`. Registers
-/// counters when `metrics` is given.
+/// counters when `metrics` is given. With `store` (added to the pipeline before), the store's
+/// alert log becomes one more sink, so it holds what alert handling emits (and the store stops
+/// writing detections there itself), and alerts reference events by store sequence number.
 Result<CorrelationWiring> add_correlation(Pipeline& pipeline,
                                           std::shared_ptr<const rules::CorrelationSet> set,
                                           const CorrelationSettings& settings,
                                           const AlertsConfig& alerts, bool handle_detections,
-                                          const std::string& snapshot_dir,
-                                          MetricsRegistry* metrics);
+                                          const std::string& snapshot_dir, MetricsRegistry* metrics,
+                                          StoreOutput* store = nullptr);
+
+/// The alert path of `sluice run` and `sluice scan` in one rule: alert handling (and so the
+/// correlation output, with an empty correlation set when none is loaded) exists whenever
+/// alerts exist and have somewhere to go: correlation rules, alert sinks, an anomaly model, or
+/// rules with an event store (whose alert log is a sink).
+bool wants_alert_handling(bool correlations, bool sinks, bool anomaly_model, bool rules,
+                          bool store);
 
 /// One line of correlation and alert counters.
 std::string correlation_summary(const CorrelationWiring& wiring);

@@ -37,8 +37,8 @@ Result<CorrelationWiring> add_correlation(Pipeline& pipeline,
                                           std::shared_ptr<const rules::CorrelationSet> set,
                                           const CorrelationSettings& settings,
                                           const AlertsConfig& alerts, bool handle_detections,
-                                          const std::string& snapshot_dir,
-                                          MetricsRegistry* metrics) {
+                                          const std::string& snapshot_dir, MetricsRegistry* metrics,
+                                          StoreOutput* store) {
   CorrelationWiring w;
   w.set = std::move(set);
   w.engine = std::make_shared<CorrelationEngine>(w.set->specs(), settings.engine);
@@ -61,6 +61,10 @@ Result<CorrelationWiring> add_correlation(Pipeline& pipeline,
     if (!sink) return sink.error();
     sinks.push_back(std::move(sink).value());
   }
+  if (store != nullptr) {
+    sinks.push_back(store->alert_sink());
+    store->set_detection_alerts(false);
+  }
   std::vector<AlertPredicate> predicates(alerts.suppress.size());
   for (std::size_t i = 0; i < alerts.suppress.size(); ++i) {
     if (alerts.suppress[i].filter.empty()) continue;
@@ -77,6 +81,7 @@ Result<CorrelationWiring> add_correlation(Pipeline& pipeline,
       std::make_unique<rules::CorrelationOutput>(w.set, w.engine, w.handler, handle_detections);
   if (!w.snapshot_path.empty())
     out->set_snapshot(w.snapshot_path, settings.snapshot_interval_seconds);
+  out->set_store(store);
   w.output = out.get();
   pipeline.add_output(std::move(out));
   if (metrics != nullptr) {
@@ -136,6 +141,11 @@ Result<CorrelationWiring> add_correlation(Pipeline& pipeline,
     }
   }
   return w;
+}
+
+bool wants_alert_handling(bool correlations, bool sinks, bool anomaly_model, bool rules,
+                          bool store) {
+  return correlations || sinks || anomaly_model || (rules && store);
 }
 
 std::string correlation_summary(const CorrelationWiring& w) {

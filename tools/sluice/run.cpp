@@ -152,11 +152,12 @@ int run_command(int argc, char** argv) {
     store = added.value();
   }
 
-  // Correlation and alert handling: correlation alerts (and, with [[alerts.sink]], every base
-  // alert) go through suppression, dedup and throttling to the sinks. Without sinks,
-  // correlation alerts go to output.alerts.path next to the base alerts.
+  // Correlation and alert handling: correlation and anomaly alerts (and, with [[alerts.sink]] or
+  // a store, every base alert) go through suppression, dedup and throttling to the sinks and
+  // the store's alert log. Without sinks, they go to output.alerts.path next to the base alerts.
   std::optional<CorrelationWiring> wiring;
-  if (correlations || !config.alerts.sinks.empty()) {
+  if (wants_alert_handling(correlations != nullptr, !config.alerts.sinks.empty(),
+                           !config.anomaly.model.empty(), rules != nullptr, store != nullptr)) {
     if (!correlations) {
       rules::LoadReport none;
       auto empty = rules::load_correlations({}, {}, rules, none);
@@ -167,34 +168,35 @@ int run_command(int argc, char** argv) {
       correlations = empty.value();
     }
     AlertsConfig alerts = config.alerts;
-    const bool handle_detections = !alerts.sinks.empty();
+    const bool handle_detections = !alerts.sinks.empty() || store != nullptr;
     if (alerts.sinks.empty() && !config.output.alerts_path.empty()) {
       AlertSinkConfig sink;
       sink.type = config.output.alerts_path == "-" ? "stdout" : "jsonl";
       sink.path = config.output.alerts_path;
+      sink.detections = false;  // the detection output writes base alerts to that file
       alerts.sinks.push_back(sink);
     }
-    if (alerts.sinks.empty())
+    if (alerts.sinks.empty() && store == nullptr)
       logger.warn(
-          "correlation alerts have no destination: configure [[alerts.sink]] or "
-          "[output.alerts]; they are only counted");
+          "correlation and anomaly alerts have no destination: configure [[alerts.sink]], "
+          "[output.alerts] or [store]; they are only counted");
     std::string snapshot_dir = config.correlation.data_dir;
     if (snapshot_dir.empty() && config.store_enabled) snapshot_dir = config.store.path;
     auto w = add_correlation(pipeline, correlations, config.correlation, alerts, handle_detections,
-                             snapshot_dir, &metrics);
+                             snapshot_dir, &metrics, store);
     if (!w) {
       std::fprintf(stderr, "sluice run: %s\n", w.error().message.c_str());
       return 1;
     }
     wiring = std::move(w).value();
     wiring->output->set_drain_when_quiet(true);
-    wiring->output->set_store(store);
   }
   auto anomaly = add_anomaly_stage(pipeline, config.templates, config.anomaly, &metrics);
   if (!anomaly) {
     std::fprintf(stderr, "sluice run: %s\n", anomaly.error().message.c_str());
     return 1;
   }
+  if (wiring) wiring->output->set_anomaly_stage(anomaly.value());
 
   if (auto started = pipeline.start(); !started) {
     std::fprintf(stderr, "sluice run: cannot start: %s\n", started.error().message.c_str());
@@ -264,14 +266,16 @@ int run_command(int argc, char** argv) {
     }
   }
   pipeline.wait();
+  // The anomaly stage scores its open windows first, so their alerts reach alert handling.
+  const bool anomaly_ok = finish_anomaly_stage(anomaly->get(), "sluice run");
   if (wiring) {
+    wiring->output->deliver_anomaly_alerts();
     if (auto r = wiring->output->snapshot(); !r)
       logger.error("correlation snapshot: {}", r.error().message);
     wiring->handler->flush();
     std::fprintf(stderr, "sluice run: %s\n", correlation_summary(*wiring).c_str());
   }
   metrics_server.reset();
-  const bool anomaly_ok = finish_anomaly_stage(anomaly->get(), "sluice run");
   const auto stats = pipeline.stats();
   std::fprintf(stderr, "sluice run: stopped; %s\n",
                summary_line(stats, PipelineStats{}, stats.seconds).c_str());

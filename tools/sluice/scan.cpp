@@ -32,7 +32,8 @@ constexpr const char* scan_usage =
     "  --rules PATH         Sigma rule file or folder (repeatable)\n"
     "  --rules-mapping FILE field-mapping file (default: the shipped one)\n"
     "  --min-level LEVEL    load only rules at or above LEVEL\n"
-    "  --output WHAT        alerts (default with --rules), events (default without), all, none\n"
+    "  --output WHAT        alerts (default with --rules or --anomaly-model), events (default\n"
+    "                       without), all, none\n"
     "  --out FILE           where JSON lines go (default: stdout)\n"
     "  --store DIR          also keep every event in the event store in DIR\n"
     "  --no-correlation     ignore correlation rules among the rules\n"
@@ -46,7 +47,9 @@ constexpr const char* scan_usage =
     "  --template-table F   template table: loaded when present, saved after\n"
     "  --anomaly-model F    score windows with this model ('sluice anomaly train'); implies\n"
     "                       --templates\n"
-    "  --anomaly-alerts F   where anomaly alerts go (default: stdout, after the other output)\n"
+    "  --anomaly-alerts F   also write each anomalous window to F as one JSON line (by default\n"
+    "                       anomaly alerts go through correlation and alert handling to --out\n"
+    "                       with the other alerts, and to the --store alert log)\n"
     "  --anomaly-backend B  auto (default), cpu or cuda\n"
     "  --anomaly-entity F,F fields that name the entity (default host)\n"
     "  --anomaly-window S   window length in seconds (default 60)\n";
@@ -202,7 +205,8 @@ int scan_command(int argc, char** argv) {
     std::fputs(scan_usage, stderr);
     return 2;
   }
-  if (output_kind.empty()) output_kind = rules_config.paths.empty() ? "events" : "alerts";
+  if (output_kind.empty())
+    output_kind = rules_config.paths.empty() && anomaly_config.model.empty() ? "events" : "alerts";
 
   block_signals();
   MetricsRegistry metrics;
@@ -226,12 +230,14 @@ int scan_command(int argc, char** argv) {
       pipeline.add_source(std::move(s));
   }
   std::shared_ptr<const rules::CorrelationSet> correlations;
+  std::shared_ptr<const RuleSet> rule_set;
   if (!rules_config.paths.empty()) {
     auto r = load_rules(rules_config, false);
     if (!r) {
       std::fprintf(stderr, "sluice scan: rules: %s\n", r.error().message.c_str());
       return 2;
     }
+    rule_set = r.value();
     pipeline.set_rules(r.value());
     if (correlation_wanted) {
       auto c = load_correlation_rules(rules_config, r.value());
@@ -274,28 +280,41 @@ int scan_command(int argc, char** argv) {
     store = added.value();
   }
   std::optional<CorrelationWiring> wiring;
-  if (correlations) {
-    // Correlation alerts go where the base alerts go (--out), after them in each batch.
+  if (wants_alert_handling(correlations != nullptr, false, !anomaly_config.model.empty(),
+                           rule_set != nullptr, store != nullptr)) {
+    if (!correlations) {
+      rules::LoadReport none;
+      auto empty = rules::load_correlations({}, {}, rule_set, none);
+      if (!empty) {
+        std::fprintf(stderr, "sluice scan: correlation: %s\n", empty.error().message.c_str());
+        return 2;
+      }
+      correlations = empty.value();
+    }
+    // Correlation and anomaly alerts go where the base alerts go (--out), after them in each
+    // batch; with --store, every alert (base ones included) also goes to its alert log.
     AlertsConfig alerts;
     if (alerts_wanted) {
       AlertSinkConfig sink;
       sink.type = out_path == "-" ? "stdout" : "jsonl";
       sink.path = out_path;
+      sink.detections = false;  // the detection output writes base alerts there
       alerts.sinks.push_back(sink);
     }
-    auto w = add_correlation(pipeline, correlations, correlation, alerts, false, "", nullptr);
+    auto w = add_correlation(pipeline, correlations, correlation, alerts, store != nullptr, "",
+                             nullptr, store);
     if (!w) {
       std::fprintf(stderr, "sluice scan: %s\n", w.error().message.c_str());
       return 1;
     }
     wiring = std::move(w).value();
-    wiring->output->set_store(store);
   }
   auto anomaly = add_anomaly_stage(pipeline, templates_config, anomaly_config);
   if (!anomaly) {
     std::fprintf(stderr, "sluice scan: %s\n", anomaly.error().message.c_str());
     return 1;
   }
+  if (wiring) wiring->output->set_anomaly_stage(anomaly.value());
   if (auto started = pipeline.start(); !started) {
     std::fprintf(stderr, "sluice scan: %s\n", started.error().message.c_str());
     return 1;
@@ -309,12 +328,13 @@ int scan_command(int argc, char** argv) {
     }
   }
   pipeline.wait();
+  // The anomaly stage scores its open windows first, so their alerts reach correlation.
+  const bool anomaly_ok = finish_anomaly_stage(anomaly->get(), "sluice scan");
   if (wiring) {
     // End of input: every open window is decided now (replay = live, then the stream ends).
     wiring->output->finish();
     std::fprintf(stderr, "sluice scan: %s\n", correlation_summary(*wiring).c_str());
   }
-  const bool anomaly_ok = finish_anomaly_stage(anomaly->get(), "sluice scan");
   if (store != nullptr) {
     // Seal now (the pipeline has stopped), so the summary shows the sealed, compressed size.
     if (auto closed = store->close(); !closed)

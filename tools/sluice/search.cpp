@@ -7,9 +7,11 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <limits>
 #include <map>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "commands.hpp"
 #include "search_output.hpp"
@@ -123,12 +125,37 @@ void append_alert(std::string& b, const search::AlertRecord& a, SearchFormat for
       if (i != 0) b += ',';
       b += std::to_string(a.event_sequences[i]);
     }
-    b += "]}\n";
+    b += "],\"alert.kind\":";
+    append_json_string(b, a.kind);
+    if (!a.id.empty()) {
+      b += ",\"alert.id\":";
+      append_json_string(b, a.id);
+    }
+    if (!a.rule_name.empty()) {
+      b += ",\"rule.ruleset_name\":";
+      append_json_string(b, a.rule_name);
+    }
+    if (!a.correlation_type.empty()) {
+      b += ",\"correlation.type\":";
+      append_json_string(b, a.correlation_type);
+    }
+    b += ",\"event.start\":\"";
+    append_rfc3339(b, a.time_ns);
+    b += "\",\"event.end\":\"";
+    append_rfc3339(b, a.last_ns);
+    b += "\",\"alert.count\":" + std::to_string(a.count);
+    for (const auto& [name, json] : a.details) {
+      b += ',';
+      append_json_string(b, name);
+      b += ':';
+      b += json.empty() ? std::string_view("null") : std::string_view(json);
+    }
+    b += "}\n";
     return;
   }
   b += indent;
   append_rfc3339(b, a.time_ns);
-  b += " ALERT [";
+  b += a.kind == "detection" ? " ALERT [" : " ALERT " + a.kind + " [";
   b += a.level;
   b += "] ";
   b += a.title;
@@ -145,7 +172,15 @@ void append_alert(std::string& b, const search::AlertRecord& a, SearchFormat for
     b += '=';
     b += v;
   }
+  if (a.kind != "detection") {
+    b += " count=" + std::to_string(a.count) + " until ";
+    append_rfc3339(b, a.last_ns);
+    for (const auto& [k, v] : a.details)
+      if (k == "sluice.anomaly.score" || k == "sluice.anomaly.spe_threshold")
+        b += ' ' + k.substr(k.rfind('.') + 1) + '=' + v;
+  }
   b += " events:";
+  if (a.event_sequences.empty()) b += " none";
   for (std::size_t i = 0; i < a.event_sequences.size(); ++i)
     b += (i == 0 ? " #" : ", #") + std::to_string(a.event_sequences[i]);
   b += '\n';
@@ -193,8 +228,16 @@ std::vector<std::string_view> alert_values(const search::AlertRecord& a, std::st
   } else if (field == "threat.technique.id") {
     for (const auto& t : a.techniques)
       values.push_back(t);
+  } else if (field == "alert.kind") {
+    values.push_back(a.kind);
+  } else if (field == "alert.id") {
+    if (!a.id.empty()) values.push_back(a.id);
+  } else if (field == "rule.ruleset_name") {
+    if (!a.rule_name.empty()) values.push_back(a.rule_name);
   } else {
     for (const auto& [name, value] : a.matched)
+      if (name == field) values.push_back(value);
+    for (const auto& [name, value] : a.details)
       if (name == field) values.push_back(value);
   }
   return values;
@@ -316,9 +359,15 @@ int execute_search(const SearchRun& run) {
                    e.message.c_str());
     return r->errors.empty() ? 0 : 1;
   }
-  // Alerts shown inline (timeline): those whose event time is in the range, by event sequence.
+  // Alerts shown inline (timeline): those whose event time is in the range. A detection follows
+  // its event. A correlation or anomaly alert has no single event: it is shown at the time it
+  // completed (its last event, the window's end), when the query matches it (e.g. the host is
+  // in its group) or one of its events was shown before.
   std::unordered_multimap<std::uint64_t, const search::AlertRecord*> alerts_by_event;
   search::AlertResult alerts;
+  std::vector<const search::AlertRecord*> timed;  // by completion time
+  std::unordered_set<std::uint64_t> timed_matching, timed_refs, shown_refs;
+  std::size_t next_timed = 0;
   if (run.inline_alerts) {
     auto r = search::read_alerts(run.store, nullptr, options.from_ns, options.to_ns);
     if (!r) {
@@ -326,13 +375,41 @@ int execute_search(const SearchRun& run) {
       return 1;
     }
     alerts = std::move(*r);
-    for (const auto& a : alerts.alerts)
+    for (const auto& a : alerts.alerts) {
+      if (a.kind != "detection") {
+        timed.push_back(&a);
+        timed_refs.insert(a.event_sequences.begin(), a.event_sequences.end());
+        continue;
+      }
       for (auto seq : a.event_sequences)
         alerts_by_event.emplace(seq, &a);
+    }
+    std::stable_sort(timed.begin(), timed.end(),
+                     [](const auto* x, const auto* y) { return x->last_ns < y->last_ns; });
+    if (!timed.empty()) {
+      auto matching =
+          search::read_alerts(run.store, compiled.get(), options.from_ns, options.to_ns);
+      if (!matching) {
+        std::fprintf(stderr, "sluice %s: %s\n", cmd, matching.error().message.c_str());
+        return 1;
+      }
+      for (const auto& a : matching->alerts)
+        timed_matching.insert(a.sequence);
+    }
     for (const auto& e : alerts.errors)
       std::fprintf(stderr, "sluice %s: skipped the rest of an alert segment: %s\n", cmd,
                    e.message.c_str());
   }
+  // Shows the timed alerts that completed before `until_ns` and belong to this timeline.
+  auto show_timed = [&](std::int64_t until_ns, SearchFormat format) {
+    for (; next_timed < timed.size() && timed[next_timed]->last_ns < until_ns; ++next_timed) {
+      const auto& a = *timed[next_timed];
+      bool shown = timed_matching.count(a.sequence) != 0;
+      for (auto seq : a.event_sequences)
+        shown = shown || shown_refs.count(seq) != 0;
+      if (shown) append_alert(out.buf(), a, format, "  ");
+    }
+  };
   if (parsed.query->aggregation.kind != search::Aggregation::Kind::none) {
     auto r = search::aggregate(run.store, *compiled, options);
     if (progress_shown) std::fputc('\n', stderr);
@@ -354,6 +431,9 @@ int execute_search(const SearchRun& run) {
     };
     auto r = search::search_events(run.store, *compiled, options, render,
                                    [&](const search::SearchHit& hit) {
+                                     show_timed(hit.time_ns, format);
+                                     if (timed_refs.count(hit.sequence) != 0)
+                                       shown_refs.insert(hit.sequence);
                                      out.buf() += hit.text;
                                      auto [lo, hi] = alerts_by_event.equal_range(hit.sequence);
                                      for (auto it = lo; it != hi; ++it)
@@ -366,6 +446,7 @@ int execute_search(const SearchRun& run) {
       std::fprintf(stderr, "sluice %s: %s\n", cmd, r.error().message.c_str());
       return 1;
     }
+    show_timed(std::numeric_limits<std::int64_t>::max(), format);
     stats = std::move(*r);
   }
   out.flush();

@@ -86,7 +86,14 @@ std::string Alert::to_json() const {
     if (i) out += ',';
     refs[i].append_json(out);
   }
-  out += "]}";
+  out += ']';
+  for (const auto& [name, json] : details) {
+    out += ',';
+    append_json_string(out, name);
+    out += ':';
+    out += json.empty() ? std::string_view("null") : std::string_view(json);
+  }
+  out += '}';
   return out;
 }
 
@@ -269,6 +276,7 @@ bool AlertHandler::handle(const Alert& alert) {
   }
   const std::string json = alert.to_json();
   for (auto& sink : d.sinks) {
+    if (!sink->takes(alert)) continue;
     if (!sink->send(alert, json)) d.sink_errors.fetch_add(1, std::memory_order_relaxed);
   }
   d.sent.fetch_add(1, std::memory_order_relaxed);

@@ -340,7 +340,18 @@ class WebhookSink final : public AlertSink {
 
 }  // namespace
 
+namespace {
+Result<std::unique_ptr<AlertSink>> open_alert_sink(const AlertSinkConfig& c);
+}  // namespace
+
 Result<std::unique_ptr<AlertSink>> make_alert_sink(const AlertSinkConfig& c) {
+  auto sink = open_alert_sink(c);
+  if (sink) sink.value()->set_detections(c.detections);
+  return sink;
+}
+
+namespace {
+Result<std::unique_ptr<AlertSink>> open_alert_sink(const AlertSinkConfig& c) {
   const std::string where = fmt::format("alerts.sink (line {})", c.line);
   if (c.type == "stdout" || (c.type == "jsonl" && c.path == "-")) {
     return std::unique_ptr<AlertSink>(new JsonLinesSink("-", STDOUT_FILENO, false));
@@ -381,5 +392,6 @@ Result<std::unique_ptr<AlertSink>> make_alert_sink(const AlertSinkConfig& c) {
   }
   return Error{where + ": unknown sink type '" + c.type + "' (jsonl, stdout, syslog, webhook)"};
 }
+}  // namespace
 
 }  // namespace sluice

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "sluice/anomaly/anomaly_stage.hpp"
 
+#include <fmt/format.h>
+
+#include <algorithm>
 #include <filesystem>
 
 #include "sluice/common/log.hpp"
@@ -10,6 +13,49 @@ namespace sluice {
 
 namespace {
 constexpr Logger stage_log("anomaly");
+
+std::string json_string(std::string_view s) {
+  std::string out;
+  append_json_string(out, s);
+  return out;
+}
+
+std::string json_number(double v) {
+  // Finite scores only reach here; %.6g as the JSON-lines anomaly output writes them.
+  return fmt::format("{:.6g}", v);
+}
+
+void append_template(std::string& out, std::uint32_t id, const double* share,
+                     const TemplateMiner* miner) {
+  out += fmt::format("{{\"id\":{}", id);
+  if (share != nullptr) out += fmt::format(",\"share\":{:.6g}", *share);
+  if (miner != nullptr) {
+    out += ",\"template\":";
+    append_json_string(out, miner->template_text(id));
+  }
+  out += '}';
+}
+
+std::string template_list(const std::vector<std::uint32_t>& ids, const TemplateMiner* miner) {
+  std::string out = "[";
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    if (i) out += ',';
+    append_template(out, ids[i], nullptr, miner);
+  }
+  out += ']';
+  return out;
+}
+
+std::string top_list(const std::vector<std::pair<std::uint32_t, double>>& top,
+                     const TemplateMiner* miner) {
+  std::string out = "[";
+  for (std::size_t i = 0; i < top.size(); ++i) {
+    if (i) out += ',';
+    append_template(out, top[i].first, &top[i].second, miner);
+  }
+  out += ']';
+  return out;
+}
 
 TemplateMinerConfig miner_config(const TemplatesConfig& t) {
   TemplateMinerConfig c;
@@ -25,6 +71,64 @@ FeatureConfig feature_config(const AnomalyConfig& a) {
   return f;
 }
 }  // namespace
+
+const AnomalyRule* find_anomaly_rule(std::string_view key) {
+  for (const auto& r : anomaly_rules)
+    if (r.id == key || r.name == key) return &r;
+  return nullptr;
+}
+
+void anomaly_alerts(const AnomalyAlert& a, std::span<const std::string> entity_fields,
+                    const TemplateMiner* miner, std::vector<Alert>& out) {
+  // The entity as group fields: `entity_key` joined the fields' values with '|'. A value that
+  // holds a '|' itself makes the split ambiguous; then the whole key stays one field.
+  std::vector<std::pair<std::string, std::string>> group;
+  const auto bars = static_cast<std::size_t>(std::count(a.entity.begin(), a.entity.end(), '|'));
+  if (!entity_fields.empty() && bars + 1 == entity_fields.size()) {
+    std::size_t start = 0;
+    for (const auto& field : entity_fields) {
+      const auto bar = a.entity.find('|', start);
+      group.emplace_back(field, a.entity.substr(start, bar - start));
+      start = bar == std::string::npos ? a.entity.size() : bar + 1;
+    }
+  } else {
+    std::string names;
+    for (const auto& f : entity_fields)
+      names += (names.empty() ? "" : "|") + f;
+    group.emplace_back(names.empty() ? std::string("entity") : names, a.entity);
+  }
+  const std::string top = top_list(a.top_templates, miner);
+  auto add = [&](AnomalyRuleIndex which, std::string templates) {
+    const AnomalyRule& rule = anomaly_rules[static_cast<std::size_t>(which)];
+    Alert alert;
+    alert.kind = "anomaly";
+    alert.rule_id = rule.id;
+    alert.rule_title = rule.title;
+    alert.rule_name = rule.name;
+    alert.severity = rule.level;
+    alert.tags = {"sluice.anomaly", std::string(rule.name)};
+    alert.group = group;
+    alert.first_ns = a.window_start_ns;
+    alert.last_ns = a.window_end_ns;
+    alert.count = a.events;
+    alert.details = {
+        {"sluice.anomaly.entity", json_string(a.entity)},
+        {"sluice.anomaly.events", std::to_string(a.events)},
+        {"sluice.anomaly.score", json_number(a.score)},
+        {"sluice.anomaly.spe", json_number(a.spe)},
+        {"sluice.anomaly.spe_threshold", json_number(a.spe_threshold)},
+        {"sluice.anomaly.templates", std::move(templates)},
+        {"sluice.anomaly.top_templates", top},
+    };
+    alert.assign_id();
+    out.push_back(std::move(alert));
+  };
+  if (a.residual_alarm) add(AnomalyRuleIndex::pca_residual, top);
+  if (!a.new_templates.empty())
+    add(AnomalyRuleIndex::new_template, template_list(a.new_templates, miner));
+  if (!a.rare_templates.empty())
+    add(AnomalyRuleIndex::rare_template, template_list(a.rare_templates, miner));
+}
 
 AnomalyStage::AnomalyStage(const TemplatesConfig& templates, const AnomalyConfig& anomaly)
     : templates_config_(templates),
@@ -96,6 +200,15 @@ Result<void> AnomalyStage::score_closed(bool all) {
     if (auto r = detector_->score(batch_, alerts); !r) return r;
     if (alerts.empty()) continue;
     alerts_.add(alerts.size());
+    if (queue_on_) {
+      std::vector<Alert> made;
+      for (const auto& a : alerts)
+        anomaly_alerts(a, anomaly_config_.entity, &miner_, made);
+      std::lock_guard queue_lock(queue_mutex_);
+      for (auto& m : made)
+        queue_.push_back(std::move(m));
+    }
+    if (!out_) continue;
     std::string text;
     for (const auto& a : alerts) {
       append_anomaly_alert_json(text, a, &miner_);
@@ -109,6 +222,17 @@ Result<void> AnomalyStage::score_closed(bool all) {
     }
   }
   return {};
+}
+
+void AnomalyStage::take_alerts(std::vector<Alert>& out) {
+  std::lock_guard lock(queue_mutex_);
+  if (out.empty()) {
+    out.swap(queue_);
+    return;
+  }
+  for (auto& a : queue_)
+    out.push_back(std::move(a));
+  queue_.clear();
 }
 
 Result<void> AnomalyStage::finish() {

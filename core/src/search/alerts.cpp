@@ -30,6 +30,14 @@ Result<AlertResult> read_alerts(const std::filesystem::path& dir, const Compiled
     for (const auto& f : a.matched)
       r.matched.emplace_back(std::string(f.name), std::string(f.value));
     r.event_sequences.assign(a.event_sequences.begin(), a.event_sequences.end());
+    r.id = a.alert_id;
+    if (!a.kind.empty()) r.kind = a.kind;
+    r.rule_name = a.rule_name;
+    r.correlation_type = a.correlation_type;
+    r.last_ns = a.last_time_ns;
+    r.count = a.count;
+    for (const auto& f : a.details)
+      r.details.emplace_back(std::string(f.name), std::string(f.value));
     if (matcher) {
       // The alert as an event (alerts.hpp): views into `r`, which outlives the call.
       raw = r.title + ' ' + r.rule_id + ' ' + r.level;
@@ -42,12 +50,28 @@ Result<AlertResult> read_alerts(const std::filesystem::path& dir, const Compiled
         raw += t;
         fields.push_back(Field{"threat.technique.id", t});
       }
+      fields.push_back(Field{"alert.kind", r.kind});
+      if (!r.id.empty()) fields.push_back(Field{"alert.id", r.id});
+      if (!r.rule_name.empty()) {
+        raw += ' ';
+        raw += r.rule_name;
+        fields.push_back(Field{"rule.ruleset_name", r.rule_name});
+      }
+      raw += ' ';
+      raw += r.kind;
+      std::string_view host, app;
       for (const auto& [name, value] : r.matched) {
         raw += ' ';
         raw += value;
         fields.push_back(Field{name, value});
+        if (name == "host" || name == "host.name" || name == "host.hostname") host = value;
+        if (name == "app" || name == "process.name") app = value;
       }
+      for (const auto& [name, value] : r.details)
+        fields.push_back(Field{name, value});
       StoredEvent ev;
+      ev.event.host = host;
+      ev.event.app = app;
       ev.sequence = r.sequence;
       ev.event.event_time_ns = r.time_ns;
       ev.event.raw = raw;

@@ -59,6 +59,21 @@ std::optional<std::size_t> append_alert_record(std::string& out, const StoredAle
     put_string(out, f.name);
     put_string(out, f.value);
   }
+  if (!a.kind.empty()) {
+    put_varint(out, 1);
+    put_string(out, a.alert_id);
+    put_string(out, a.kind);
+    put_string(out, a.rule_name);
+    put_string(out, a.correlation_type);
+    put_varint(out, zigzag(static_cast<std::int64_t>(static_cast<std::uint64_t>(a.last_time_ns) -
+                                                     static_cast<std::uint64_t>(a.event_time_ns))));
+    put_varint(out, a.count);
+    put_varint(out, a.details.size());
+    for (const auto& f : a.details) {
+      put_string(out, f.name);
+      put_string(out, f.value);
+    }
+  }
   const std::size_t length = out.size() - payload_at;
   if (length > max_record_payload_bytes) {
     out.resize(start);
@@ -121,6 +136,26 @@ bool decode_alert(std::string_view payload, StoredAlert& out, Arena& arena) {
       f.value = c.bytes(c.varint());
     }
     out.matched = fields;
+  }
+  out.last_time_ns = out.event_time_ns;
+  if (!c.ok() || c.at_end()) return c.ok();
+  if (c.varint() != 1) return false;  // an extension this reader does not know
+  out.alert_id = c.bytes(c.varint());
+  out.kind = c.bytes(c.varint());
+  out.rule_name = c.bytes(c.varint());
+  out.correlation_type = c.bytes(c.varint());
+  out.last_time_ns = static_cast<std::int64_t>(static_cast<std::uint64_t>(out.event_time_ns) +
+                                               static_cast<std::uint64_t>(unzigzag(c.varint())));
+  out.count = c.varint();
+  const std::uint64_t details = c.varint();
+  if (!c.ok() || details > payload.size() / 2) return false;
+  if (details > 0) {
+    auto fields = arena.allocate_array<Field>(details);
+    for (auto& f : fields) {
+      f.name = c.bytes(c.varint());
+      f.value = c.bytes(c.varint());
+    }
+    out.details = fields;
   }
   return c.ok() && c.at_end();
 }

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstring>
 #include <system_error>
 #include <vector>
@@ -64,7 +65,7 @@ std::size_t StoreOutput::render(const EventBatch& batch, std::span<const Detecti
     }
   }
   const std::size_t alerts_at = out.size();
-  if (rules != nullptr) {
+  if (rules != nullptr && detection_alerts_) {
     std::vector<std::string_view> techniques;
     std::vector<Field> matched;
     for (const Detection& d : detections) {
@@ -137,6 +138,73 @@ Result<void> StoreOutput::write(std::string_view bytes) {
   if (auto r = alerts_->append(patched_); !r) return r;
   alerts_written_.add(count);
   return {};
+}
+
+Result<void> StoreOutput::append_alert(const Alert& a) {
+  std::vector<std::uint64_t> sequences;
+  for (const EventRef& r : a.refs)
+    if (r.kind() == EventRef::Kind::store) sequences.push_back(r.sequence());
+  std::vector<std::string> techniques;
+  for (const auto& t : a.tags) {
+    // As the Sigma loader derives a rule's techniques: "attack.t1110.001" -> "T1110.001".
+    if (t.size() > 8 && (t.compare(0, 8, "attack.t") == 0 || t.compare(0, 8, "attack.T") == 0)) {
+      std::string tech = t.substr(7);
+      for (auto& c : tech)
+        c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+      techniques.push_back(std::move(tech));
+    }
+  }
+  std::vector<std::string_view> technique_views(techniques.begin(), techniques.end());
+  std::vector<Field> group, details;
+  for (const auto& [k, v] : a.group)
+    group.push_back(Field{k, v});
+  for (const auto& [k, v] : a.details)
+    details.push_back(Field{k, v});
+  StoredAlert stored;
+  stored.event_time_ns = a.first_ns;
+  stored.receive_time_ns = a.first_ns;  // an alert has no receive time of its own
+  stored.rule_id = a.rule_id;
+  stored.title = a.rule_title;
+  stored.level = a.severity;
+  stored.attack_techniques = technique_views;
+  stored.matched = group;
+  stored.event_sequences = sequences;
+  stored.alert_id = a.id;
+  stored.kind = a.kind.empty() ? std::string_view("detection") : std::string_view(a.kind);
+  stored.rule_name = a.rule_name;
+  stored.correlation_type = a.correlation_type;
+  stored.last_time_ns = a.last_ns;
+  stored.count = a.count;
+  stored.details = details;
+  alert_record_.clear();
+  if (!append_alert_record(alert_record_, stored))
+    return Error{"store: alert " + a.id + " is over the record size limit"};
+  if (alerts_ == nullptr)
+    if (auto r = open_alerts(); !r) return r;
+  if (auto r = alerts_->append(alert_record_); !r) return r;
+  alerts_written_.add();
+  return {};
+}
+
+namespace {
+
+/// The alert log as an alert sink (store_output.hpp).
+class StoreAlertSink final : public AlertSink {
+ public:
+  explicit StoreAlertSink(StoreOutput& store) : store_(store) {}
+  std::string describe() const override { return store_.describe() + "/alerts"; }
+  Result<void> send(const Alert& alert, std::string_view /*json*/) override {
+    return store_.append_alert(alert);
+  }
+
+ private:
+  StoreOutput& store_;
+};
+
+}  // namespace
+
+std::unique_ptr<AlertSink> StoreOutput::alert_sink() {
+  return std::make_unique<StoreAlertSink>(*this);
 }
 
 Result<void> StoreOutput::flush() {

@@ -36,12 +36,14 @@
 
 namespace sluice {
 
-/// One alert, ready to be sent.
+/// One alert, ready to be sent. Three kinds reach the handler: base detections of rules that
+/// generate alerts, correlation alerts, and anomaly alerts (one per detector that fired on an
+/// entity's window; `anomaly_stage.hpp` names those "rules").
 struct Alert {
   /// Stable id: the same rule, group and first event time always give the same id (hex of a
   /// 64-bit hash), so a replay produces the same ids and sinks can deduplicate downstream.
   std::string id;
-  std::string kind;  ///< "correlation" or "detection"
+  std::string kind;  ///< "detection", "correlation" or "anomaly"
   std::string rule_id;
   std::string rule_title;
   std::string rule_name;
@@ -54,6 +56,10 @@ struct Alert {
   std::int64_t last_ns = 0;   ///< last (completing) event time
   std::uint64_t count = 0;
   std::vector<EventRef> refs;  ///< contributing events, oldest first
+  /// Extra facts that are not part of the group (so dedup and throttling ignore them): name and
+  /// value as JSON text (a number, a quoted string, an array...). Anomaly alerts carry their
+  /// score, threshold and templates here (`sluice.anomaly.*`).
+  std::vector<std::pair<std::string, std::string>> details;
   /// Monotonic clock when the completing detection entered correlation (0 = unknown); the
   /// handler measures detection-to-sink latency from it.
   std::int64_t detected_mono_ns = 0;
@@ -65,7 +71,7 @@ struct Alert {
   /// One JSON object (no newline): `@timestamp` (last event), `alert.id`, `alert.kind`,
   /// `rule.id`, `rule.name`, `rule.title`, `rule.level`, `rule.tags`, `correlation.type`,
   /// `correlation.group` (object), `event.start`, `event.end`, `alert.count`, `alert.events`
-  /// (references).
+  /// (references), then each of `details` as its own key.
   std::string to_json() const;
 };
 
@@ -79,6 +85,15 @@ class AlertSink {
   virtual Result<void> flush() { return {}; }
   /// Alerts this sink could not deliver (webhook: queue full or retries exhausted).
   virtual std::uint64_t dropped() const { return 0; }
+
+  /// Whether base detections reach this sink (default yes). Off for a sink that shares its file
+  /// with the pipeline's detection output, which writes them already. Set before handling starts.
+  void set_detections(bool on) { detections_ = on; }
+  /// Whether `alert` goes to this sink.
+  bool takes(const Alert& alert) const { return detections_ || alert.kind != "detection"; }
+
+ private:
+  bool detections_ = true;
 };
 
 /// One `[[alerts.sink]]`.
@@ -93,6 +108,9 @@ struct AlertSinkConfig {
   std::int64_t retry_backoff_ms = 200;  ///< webhook: first back-off, doubled each retry
   std::int64_t timeout_ms = 2000;       ///< webhook: connect/send/receive timeout
   int line = 0;                         ///< where the section starts, for messages
+  /// Whether base detections reach the sink (`AlertSink::set_detections`). Not a config key:
+  /// false only for the sink the CLI makes for the file the detection output writes.
+  bool detections = true;
 };
 
 /// Opens one sink. Errors name the sink and what failed.

@@ -65,7 +65,9 @@ struct AnomalyConfig {
   std::string backend = "auto";                ///< auto, cpu, cuda
   std::vector<std::string> entity = {"host"};  ///< fields that name the entity
   std::size_t window_seconds = 60;             ///< tumbling event-time window
-  std::string alerts_path = "-";               ///< anomaly alerts as JSON lines ("-" = stdout)
+  /// Also write each anomalous window as one JSON line here ("-" = stdout); "" = only alert
+  /// handling (the default: anomaly alerts go through correlation and `[alerts]` like any).
+  std::string alerts_path;
 };
 
 /// `[metrics]`

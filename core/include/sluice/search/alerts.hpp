@@ -4,9 +4,15 @@
 /// the events they came from (so `sluice timeline` can show each alert next to its event).
 ///
 /// A query runs on an alert as if it were an event whose raw line is its title, rule id, level,
-/// ATT&CK ids and matched values (separated by spaces) and whose extracted fields are
-/// `rule.id`, `rule.name`, `rule.level`, `threat.technique.id` (once per id) and the fields that
-/// matched. So `brute`, `rule.level:high` and `user:root` all work on alerts.
+/// ATT&CK ids, rule name, kind and field values (separated by spaces), whose host and app are its
+/// `host` and `app` fields (the group of a correlation or anomaly alert), and whose extracted
+/// fields are `rule.id`, `rule.name`, `rule.level`, `threat.technique.id` (once per id),
+/// `alert.kind`, `alert.id`, `rule.ruleset_name` (a correlation or anomaly rule's name), the
+/// fields that matched (or the group) and the details (`sluice.anomaly.score`, ...). So `brute`,
+/// `rule.level:high`, `user:root`, `alert.kind:anomaly` and `host:web01` all work on alerts.
+///
+/// An alert's time is the event time of its first event (a detection's event, a correlation's
+/// first contributing event, an anomaly window's start); `last_ns` is when it completed.
 #pragma once
 
 #include <cstdint>
@@ -30,6 +36,13 @@ struct AlertRecord {
   std::vector<std::string> techniques;
   std::vector<std::pair<std::string, std::string>> matched;
   std::vector<std::uint64_t> event_sequences;  ///< store sequences of its events
+  std::string id;                              ///< stable alert id (empty in older records)
+  std::string kind = "detection";              ///< detection, correlation or anomaly
+  std::string rule_name;                       ///< correlation or anomaly rule name
+  std::string correlation_type;
+  std::int64_t last_ns = 0;  ///< last contributing event time (window end for anomalies)
+  std::uint64_t count = 1;
+  std::vector<std::pair<std::string, std::string>> details;  ///< name, JSON value
 };
 
 /// What `read_alerts` found.

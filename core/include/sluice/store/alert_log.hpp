@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
-/// Alerts stored beside the events they came from. `StoreOutput` writes one alert record per
-/// detection into `<store>/alerts/`, a folder of record-log segments (segment_format.hpp, "Record
-/// log"; never converted to blocks: alerts are few and read whole). Each alert names the rule
-/// (id, title, level, ATT&CK techniques), the event's times, the fields that matched, and the
-/// store-wide sequence numbers of the event(s) it came from, so search can jump from an alert to
-/// its events (`SegmentIndex` blocks by sequence range, or `StoreReader`).
+/// Alerts stored beside the events they came from, in `<store>/alerts/`, a folder of record-log
+/// segments (segment_format.hpp, "Record log"; never converted to blocks: alerts are few and read
+/// whole). `StoreOutput` writes there what the `AlertHandler` sends (base detections of rules
+/// that generate alerts, correlation alerts, anomaly alerts; `StoreOutput::alert_sink`) or, when
+/// no handler is wired, one record per detection. Each alert names the rule (id, title, level,
+/// ATT&CK techniques), its times, its fields (the matched fields of a detection, the group of a
+/// correlation or anomaly alert), and the store-wide sequence numbers of the event(s) it came
+/// from, so search can jump from an alert to its events (`SegmentIndex` blocks by sequence
+/// range, or `StoreReader`).
 ///
 /// Alert payload (little-endian; varints and slots as in segment_format.hpp, slots here are
 /// always literals: varint length, bytes):
@@ -17,6 +20,12 @@
 /// | rule id, title, level | varint length, bytes each |
 /// | ATT&CK techniques | varint count, then per id varint length, bytes |
 /// | matched fields | varint count, then per field name and value as varint length, bytes |
+/// | extension (optional) | varint 1, then alert id, kind, rule name, correlation type (varint |
+/// |   | length, bytes each), varint zigzag(last − first event time), varint count, varint |
+/// |   | detail count, then per detail name and JSON value as varint length, bytes |
+///
+/// Records without the extension (written before it existed, or by `StoreOutput` from
+/// detections) read as kind "detection", count 1, last time = first time.
 ///
 /// Alerts are numbered by their own sequence (from 0, in write order), like events.
 /// Retention: the alert log follows the store's age retention (`max_age_seconds`); size
@@ -56,6 +65,14 @@ struct StoredAlert {
   std::span<const Field> matched;                       ///< the fields that matched
   /// Store-wide sequence numbers of the events the alert came from (one for a Sigma rule).
   std::span<const std::uint64_t> event_sequences;
+  // The extension (empty / defaults when absent; written when `kind` is not empty).
+  std::string_view alert_id;          ///< `Alert::id` (stable)
+  std::string_view kind;              ///< "detection", "correlation", "anomaly"
+  std::string_view rule_name;         ///< correlation or anomaly rule name
+  std::string_view correlation_type;  ///< event_count, ... (correlations only)
+  std::int64_t last_time_ns = 0;      ///< last contributing event time (= event_time_ns if absent)
+  std::uint64_t count = 1;            ///< events (or values, rules) the alert counted
+  std::span<const Field> details;     ///< `Alert::details`: name, JSON value
 };
 
 /// Appends one framed alert record for `alert` to `out` (its `sequence` is ignored). Returns the

@@ -2,8 +2,12 @@
 /// `StoreOutput` puts the event store into the pipeline as an `Output`: `render` encodes each
 /// event of a batch into a framed record (on the worker threads, in parallel), `write` appends
 /// those bytes to the active segment (on the sink thread, in source order), `flush` applies the
-/// fsync policy. Each detection becomes an alert record in the store's alert log
-/// (`<path>/alerts/`, alert_log.hpp) naming the sequence number of its event.
+/// fsync policy. Alerts go to the store's alert log (`<path>/alerts/`, alert_log.hpp) one of two
+/// ways: as a sink of the `AlertHandler` (`alert_sink`, what `sluice run` and `sluice scan` do:
+/// then the log holds exactly what alert handling emits, after suppression, dedup and
+/// throttling, and `generate: false` detections are not there), or, when detection alerts are
+/// on (`set_detection_alerts`, the default for a store used without a handler), one alert record
+/// per detection naming the sequence number of its event.
 ///
 /// The bytes `render` produces for a batch are: the event records, the batch's alert records
 /// (their event sequences relative to the batch's first stored event), then an 8-byte trailer
@@ -15,6 +19,7 @@
 #include <memory>
 #include <string>
 
+#include "sluice/alert/alert.hpp"
 #include "sluice/metrics/counter.hpp"
 #include "sluice/output/output.hpp"
 #include "sluice/store/segment_writer.hpp"
@@ -52,6 +57,19 @@ class StoreOutput final : public Output {
   /// Seals the active segments now (the destructor does it too, logging errors instead).
   Result<void> close();
 
+  /// Whether `render` turns each detection into an alert record (default true). Turn it off
+  /// when `alert_sink` feeds the alert log, so that no alert is stored twice. Call before the
+  /// pipeline starts.
+  void set_detection_alerts(bool on) { detection_alerts_ = on; }
+  /// Appends `alert` to the alert log: its event references of kind store become the event
+  /// sequences, its group the fields, its details and extension fields as in alert_log.hpp,
+  /// ATT&CK techniques from its `attack.tNNNN` tags. Sink thread only (the `AlertHandler` runs
+  /// there), or after the pipeline stopped and before `close`.
+  Result<void> append_alert(const Alert& alert);
+  /// An `AlertSink` ("store:<path>/alerts") that appends every alert it is sent with
+  /// `append_alert`. The sink must not outlive this output.
+  std::unique_ptr<AlertSink> alert_sink();
+
   /// The counters, readable from any thread.
   const StoreCounters& counters() const { return writer_->counters(); }
   /// Alerts appended to the alert log. Readable from any thread.
@@ -72,8 +90,10 @@ class StoreOutput final : public Output {
   StoreConfig config_;
   // The alert log, opened at start when it exists, else at the first alert.
   std::unique_ptr<SegmentWriter> alerts_;
-  std::string patched_;  // alert records of the batch being written, sequences made absolute
+  std::string patched_;       // alert records of the batch being written, sequences made absolute
+  std::string alert_record_;  // one alert from append_alert, framed
   Counter alerts_written_;
+  bool detection_alerts_ = true;
 };
 
 }  // namespace sluice

@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "sluice/alert/alert.hpp"
+#include "sluice/anomaly/anomaly_stage.hpp"
 #include "sluice/common/result.hpp"
 #include "sluice/correlate/engine.hpp"
 #include "sluice/detect/rule_set.hpp"
@@ -57,6 +58,14 @@ class CorrelationSet {
   };
   std::size_t inputs_for(const Event& event, const Detection& d, std::vector<Input>& out,
                          std::size_t& missing) const;
+  /// Anomaly alerts (anomaly_stage.hpp; correlation rules name the detectors in `rules` by id
+  /// or name): false for a detector that a correlation references without `generate: true`.
+  bool alert_generates(const Alert& anomaly) const;
+  /// True when some correlation consumes this anomaly alert's detector.
+  bool consumes(const Alert& anomaly) const;
+  /// As `inputs_for` above, for an anomaly alert: group-by values are its group fields (the
+  /// entity fields) by name, after the correlation's aliases for the detector.
+  std::size_t inputs_for(const Alert& anomaly, std::vector<Input>& out, std::size_t& missing) const;
   /// The alert for a correlation result (rule fields, group fields by name, stable id).
   Alert make_alert(const CorrelationAlert& a) const;
   /// The base rule set the correlations were resolved against.
@@ -106,6 +115,16 @@ class CorrelationOutput final : public Output {
   /// tolerance is in event time (at least 200 ms), apply what waits for the watermark, so the
   /// last events before a pause still raise their alerts. Off by default (scan, replays).
   void set_drain_when_quiet(bool on) { drain_when_quiet_ = on; }
+  /// Anomaly alerts join here: each `write` and `flush` takes what `stage` queued (turning its
+  /// queue on), feeds alerts of detectors that a correlation consumes to the engine, and hands
+  /// those whose detector generates alerts to the handler. An anomaly enters correlation at its
+  /// window's start: a window is scored only after it closed, when the watermark may have passed
+  /// its end, and temporal_ordered treats the anomaly as happening when its window began. Call
+  /// before the pipeline starts.
+  void set_anomaly_stage(std::shared_ptr<AnomalyStage> stage);
+  /// Takes and delivers the anomaly alerts waiting now: sink thread, or after the pipeline has
+  /// stopped (after `AnomalyStage::finish`, so the last windows are in). `finish` does it too.
+  void deliver_anomaly_alerts();
   /// Saves engine state now. Only when the pipeline is not running (or from the sink thread).
   Result<void> snapshot();
   std::uint64_t snapshot_errors() const { return snapshot_errors_.load(std::memory_order_relaxed); }
@@ -116,6 +135,7 @@ class CorrelationOutput final : public Output {
 
  private:
   void deliver(std::vector<CorrelationAlert>& alerts, std::int64_t detected_mono_ns);
+  void poll_anomaly(std::int64_t now);
   void maybe_snapshot(std::int64_t now);
   std::shared_ptr<const CorrelationSet> set_;
   std::shared_ptr<CorrelationEngine> engine_;
@@ -130,6 +150,9 @@ class CorrelationOutput final : public Output {
   std::int64_t last_input_ns_ = 0;  ///< monotonic time of the last inputs; 0 = drained
   bool drain_when_quiet_ = false;
   StoreOutput* store_ = nullptr;
+  std::shared_ptr<AnomalyStage> anomaly_;
+  std::vector<Alert> anomaly_alerts_;                // taken from the stage, sink thread
+  std::vector<CorrelationSet::Input> anomaly_keys_;  // their inputs' keys, kept during submit
   std::atomic<std::uint64_t> snapshot_errors_{0};
 };
 
