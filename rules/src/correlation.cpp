@@ -249,8 +249,13 @@ std::size_t CorrelationSet::inputs_for(const Alert& anomaly, std::vector<Input>&
   std::size_t added = 0;
   auto lookup = [&](const FieldSource& f) -> std::string_view {
     for (const auto& name : f.names) {
-      const auto v = anomaly.field(name);
-      if (!v.empty()) return v;
+      // The header pseudo fields name the entity fields `entity_key` reads from the header, so
+      // one `group-by: [sluice.host]` serves a Sigma rule and a detector alike.
+      std::string_view field = name;
+      if (field == "sluice.host") field = "host";
+      if (field == "sluice.app") field = "app";
+      if (const auto v = anomaly.field(field); !v.empty()) return v;
+      if (const auto v = anomaly.field(name); !v.empty()) return v;
     }
     return {};
   };
@@ -297,7 +302,9 @@ Alert CorrelationSet::make_alert(const CorrelationAlert& a) const {
   out.first_ns = a.first_ns;
   out.last_ns = a.last_ns;
   out.count = a.count;
-  out.refs = a.refs;
+  // Anomaly inputs have no single event (reference kind none): nothing to point at.
+  for (const EventRef& r : a.refs)
+    if (r.kind() != EventRef::Kind::none) out.refs.push_back(r);
   out.assign_id();
   return out;
 }
@@ -581,8 +588,7 @@ Result<std::shared_ptr<const CorrelationSet>> load_correlations(
         if (bid.empty() || base_by_id.find(bid) == base_by_id.end())
           fail(i, "refers to rule '" + ref + "', which is not loaded (see its own diagnostic)");
       } else if (base_by_id.find(ref) == base_by_id.end() && find_anomaly_rule(ref) == nullptr) {
-        fail(i, "refers to '" + ref +
-                    "', which is no rule, correlation or anomaly detector id or name");
+        fail(i, "refers to '" + ref + "', which is no rule or correlation id or name");
       }
     }
     state[i] = 2;

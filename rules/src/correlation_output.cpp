@@ -4,7 +4,9 @@
 /// `generate`) and `compile_alert_filter` (Sigma filters for suppression lists).
 ///
 /// Records rendered by workers are a private binary format that lives only between `render`
-/// and `write` of the same process (host byte order), after one 'B' u32 batch-size header:
+/// and `write` of the same process (host byte order), after one 'B' u32 batch-size header
+/// (with an anomaly stage in ordered mode, one 'E' record per event comes first, for the
+/// window counts: 'E' u32 event | i64 time | u32 template | u32 len entity):
 ///   'C' u32 event | i64 time | u32 correlation | u16 step | u64 ref | u32 len key | u32 len value
 ///   'D' u32 event | i64 time | u32 rule | u64 ref | u32 n | n × (u32 len name | u32 len value)
 #include <arpa/inet.h>
@@ -83,6 +85,19 @@ std::size_t CorrelationOutput::render(const EventBatch& batch,
   const std::size_t start = out.size();
   out += 'B';
   put<std::uint32_t>(out, static_cast<std::uint32_t>(batch.size()));
+  if (anomaly_ != nullptr) {
+    thread_local std::string entity;
+    const auto events = batch.events();
+    for (std::uint32_t i = 0; i < events.size(); ++i) {
+      entity_key(events[i], anomaly_->entity_fields(), entity);
+      out += 'E';
+      put(out, i);
+      put(out, events[i].event_time_ns);
+      put<std::uint32_t>(out, events[i].template_id);
+      put_str(out, entity);
+    }
+    records += events.size();
+  }
   for (const auto& d : detections) {
     const Event& e = batch.events()[d.event_index];
     const EventRef ref = ref_of(batch, e);
@@ -134,15 +149,23 @@ void CorrelationOutput::deliver(std::vector<CorrelationAlert>& alerts,
 }
 
 void CorrelationOutput::set_anomaly_stage(std::shared_ptr<AnomalyStage> stage) {
+  if (!stage || !stage->scoring()) return;  // no model: templates only, no anomaly alerts
   anomaly_ = std::move(stage);
-  if (anomaly_) anomaly_->queue_alerts(true);
+  anomaly_->queue_alerts(true);
+  anomaly_->set_ordered(true);
 }
 
 void CorrelationOutput::deliver_anomaly_alerts() {
-  poll_anomaly(monotonic_now_ns());
+  const std::int64_t now = monotonic_now_ns();
+  std::vector<CorrelationInput> inputs;
+  collect_anomaly(now, inputs);
+  if (inputs.empty()) return;
+  engine_->submit(inputs, scratch_);
+  deliver(scratch_, now);
+  last_input_ns_ = now;
 }
 
-void CorrelationOutput::poll_anomaly(std::int64_t now) {
+void CorrelationOutput::collect_anomaly(std::int64_t now, std::vector<CorrelationInput>& inputs) {
   if (!anomaly_) return;
   anomaly_alerts_.clear();
   anomaly_->take_alerts(anomaly_alerts_);
@@ -160,28 +183,21 @@ void CorrelationOutput::poll_anomaly(std::int64_t now) {
     if (set_->alert_generates(a)) handler_->handle(a);
   }
   if (missing != 0) missing_.fetch_add(missing, std::memory_order_relaxed);
-  if (anomaly_keys_.empty()) return;
-  std::vector<CorrelationInput> inputs;
-  inputs.reserve(anomaly_keys_.size());
+  // Views into anomaly_keys_, which stays untouched until the next call.
   for (std::size_t i = 0; i < anomaly_keys_.size(); ++i) {
     CorrelationInput in;
-    in.time_ns = anomaly_alerts_[owner[i]].first_ns;
+    in.time_ns = anomaly_alerts_[owner[i]].last_ns;  // the window's end: when it is known
     in.correlation = anomaly_keys_[i].correlation;
     in.step = anomaly_keys_[i].step;
     in.key = anomaly_keys_[i].key;
     in.value = anomaly_keys_[i].value;
     inputs.push_back(in);  // no single event: the reference stays "none"
   }
-  engine_->submit(inputs, scratch_);
-  deliver(scratch_, now);
-  last_input_ns_ = now;
 }
 
 Result<void> CorrelationOutput::write(std::string_view bytes) {
   const std::int64_t now = monotonic_now_ns();
-  // Anomaly alerts queued by workers before this batch reached the sink go in first: the window
-  // that closed was closed by this batch or an earlier one.
-  poll_anomaly(now);
+  bool observed = false;
   std::vector<CorrelationInput> inputs;
   Cursor c(bytes);
   const RuleSet* base = nullptr;
@@ -200,7 +216,12 @@ Result<void> CorrelationOutput::write(std::string_view bytes) {
       continue;
     }
     const auto event = c.get<std::uint32_t>();
-    if (kind == 'C') {
+    if (kind == 'E') {
+      const auto time = c.get<std::int64_t>();
+      const auto template_id = c.get<std::uint32_t>();
+      anomaly_->observe(c.str(), time, template_id);
+      observed = true;
+    } else if (kind == 'C') {
       CorrelationInput in;
       in.time_ns = c.get<std::int64_t>();
       in.correlation = c.get<std::uint32_t>();
@@ -235,6 +256,12 @@ Result<void> CorrelationOutput::write(std::string_view bytes) {
       handler_->handle(a);
     }
   }
+  if (observed) {
+    // Windows this batch closed: their anomalies join the batch's inputs in one submit, which
+    // checks them against the watermark before this batch's detections move it (correlation.hpp).
+    anomaly_->score_ready();
+    collect_anomaly(now, inputs);
+  }
   if (!inputs.empty()) {
     engine_->submit(inputs, scratch_);
     deliver(scratch_, now);
@@ -246,7 +273,6 @@ Result<void> CorrelationOutput::write(std::string_view bytes) {
 
 Result<void> CorrelationOutput::flush() {
   const std::int64_t now = monotonic_now_ns();
-  poll_anomaly(now);
   // Live input that went quiet: what waits for the watermark would wait forever. After as long
   // in wall time as the tolerance is in event time (at least 200 ms, the pipeline's flush
   // period), apply it. Off for scans and replays, whose results must not depend on pauses.
@@ -262,7 +288,7 @@ Result<void> CorrelationOutput::flush() {
 }
 
 void CorrelationOutput::finish() {
-  poll_anomaly(monotonic_now_ns());
+  deliver_anomaly_alerts();
   engine_->finish(scratch_);
   deliver(scratch_, 0);
   handler_->flush();

@@ -150,18 +150,31 @@ TEST(Anomaly, ScanRaisesAlertsFromAModel) {
   auto t = sluice(
       {"anomaly", "train", ssh.string(), "--entity", "app", "--table", table, "--model", model});
   ASSERT_EQ(t.status, 0) << t.err;
-  // The baseline itself raises nothing; another system's logs are all new templates.
-  auto same =
-      sluice({"scan", "--anomaly-model", model, "--template-table", table, "--anomaly-entity",
-              "app", "--anomaly-backend", "cpu", "--output", "none", ssh.string()});
+  // The baseline itself raises nothing; another system's logs are all new templates. With a
+  // model, alerts are the default output; anomaly alerts come through alert handling.
+  auto same = sluice({"scan", "--anomaly-model", model, "--template-table", table,
+                      "--anomaly-entity", "app", "--anomaly-backend", "cpu", ssh.string()});
   ASSERT_EQ(same.status, 0) << same.err;
   EXPECT_EQ(same.lines.size(), 0u) << same.lines[0];
   auto other = sluice({"scan", "--anomaly-model", model, "--template-table", table,
-                       "--anomaly-entity", "app", "--output", "none", linux_log.string()});
+                       "--anomaly-entity", "app", linux_log.string()});
   ASSERT_EQ(other.status, 0) << other.err;
   ASSERT_GT(other.lines.size(), 0u);
-  EXPECT_NE(other.lines[0].find("\"new_template\""), std::string::npos) << other.lines[0];
+  EXPECT_NE(other.lines[0].find("\"alert.kind\":\"anomaly\""), std::string::npos) << other.lines[0];
+  EXPECT_NE(other.lines[0].find("\"rule.ruleset_name\":\"anomaly_new_template\""),
+            std::string::npos)
+      << other.lines[0];
   EXPECT_NE(other.err.find("anomaly scorer:"), std::string::npos) << other.err;
+  // --output none: nothing on stdout; --anomaly-alerts still writes each window to its file.
+  const std::string file = (dir / "windows.jsonl").string();
+  auto none =
+      sluice({"scan", "--anomaly-model", model, "--template-table", table, "--anomaly-entity",
+              "app", "--output", "none", "--anomaly-alerts", file, linux_log.string()});
+  ASSERT_EQ(none.status, 0) << none.err;
+  EXPECT_EQ(none.lines.size(), 0u);
+  const auto windows = split_lines(read_file(file));
+  ASSERT_GT(windows.size(), 0u);
+  EXPECT_NE(windows[0].find("\"new_template\""), std::string::npos) << windows[0];
 }
 
 TEST(Anomaly, HdfsEvalReachesTarget) {

@@ -64,6 +64,10 @@ Result<CorrelationWiring> add_correlation(Pipeline& pipeline,
 bool wants_alert_handling(bool correlations, bool sinks, bool anomaly_model, bool rules,
                           bool store);
 
+/// With an anomaly model: raises the correlation tolerance to at least the anomaly windows'
+/// lateness, so that no anomaly reaches correlation late (rules::CorrelationOutput).
+void fit_tolerance_to_anomaly(CorrelationSettings& settings);
+
 /// One line of correlation and alert counters.
 std::string correlation_summary(const CorrelationWiring& wiring);
 

@@ -3,11 +3,14 @@
 /// rules found among the rule paths, builds the engine (restoring its snapshot), the alert
 /// handler with its sinks and suppressions, and adds the `CorrelationOutput` to the pipeline.
 #include <fmt/format.h>
+#include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <map>
 
 #include "app.hpp"
+#include "sluice/anomaly/features.hpp"
 #include "sluice/rules/correlation.hpp"
 
 namespace sluice::cli {
@@ -146,6 +149,12 @@ Result<CorrelationWiring> add_correlation(Pipeline& pipeline,
 bool wants_alert_handling(bool correlations, bool sinks, bool anomaly_model, bool rules,
                           bool store) {
   return correlations || sinks || anomaly_model || (rules && store);
+}
+
+void fit_tolerance_to_anomaly(CorrelationSettings& settings) {
+  const std::int64_t lateness =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(FeatureConfig{}.lateness).count();
+  settings.engine.tolerance_ns = std::max(settings.engine.tolerance_ns, lateness);
 }
 
 std::string correlation_summary(const CorrelationWiring& w) {

@@ -182,7 +182,9 @@ int run_command(int argc, char** argv) {
           "[output.alerts] or [store]; they are only counted");
     std::string snapshot_dir = config.correlation.data_dir;
     if (snapshot_dir.empty() && config.store_enabled) snapshot_dir = config.store.path;
-    auto w = add_correlation(pipeline, correlations, config.correlation, alerts, handle_detections,
+    CorrelationSettings settings = config.correlation;
+    if (!config.anomaly.model.empty()) fit_tolerance_to_anomaly(settings);
+    auto w = add_correlation(pipeline, correlations, settings, alerts, handle_detections,
                              snapshot_dir, &metrics, store);
     if (!w) {
       std::fprintf(stderr, "sluice run: %s\n", w.error().message.c_str());

@@ -301,6 +301,7 @@ int scan_command(int argc, char** argv) {
       sink.detections = false;  // the detection output writes base alerts there
       alerts.sinks.push_back(sink);
     }
+    if (!anomaly_config.model.empty()) fit_tolerance_to_anomaly(correlation);
     auto w = add_correlation(pipeline, correlations, correlation, alerts, store != nullptr, "",
                              nullptr, store);
     if (!w) {

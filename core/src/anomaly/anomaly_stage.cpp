@@ -174,7 +174,7 @@ void AnomalyStage::process(EventBatch& batch, std::size_t /*worker*/) {
         e.status == ParseStatus::parsed && !e.message.empty() ? e.message : e.raw;
     e.template_id = miner_.mine(text, scratch).id;
   }
-  if (!detector_) return;
+  if (!detector_ || ordered_) return;
   thread_local std::string key;
   std::lock_guard lock(mutex_);
   for (const auto& e : batch.events()) {
@@ -222,6 +222,15 @@ Result<void> AnomalyStage::score_closed(bool all) {
     }
   }
   return {};
+}
+
+void AnomalyStage::score_ready() {
+  if (!detector_) return;
+  std::lock_guard lock(mutex_);
+  if (auto r = score_closed(false); !r && !score_failed_) {
+    score_failed_ = true;  // logged once, as in `process`
+    stage_log.error("anomaly scoring failed: {}", r.error().message);
+  }
 }
 
 void AnomalyStage::take_alerts(std::vector<Alert>& out) {

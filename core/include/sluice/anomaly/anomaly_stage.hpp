@@ -106,6 +106,24 @@ class AnomalyStage final : public BatchStage {
   /// Moves the waiting alerts to the end of `out`, oldest first. Thread-safe.
   void take_alerts(std::vector<Alert>& out);
 
+  /// Window counting in the pipeline's sink order instead of on the workers: `process` then
+  /// only mines, and the owner of the sink thread calls `observe` for every event in source
+  /// order and `score_ready` after each batch. Correlation needs this: an anomaly verdict must
+  /// reach it before events later than the window move its watermark on, and in source order
+  /// the result does not depend on how batches were spread over workers. Call before the
+  /// pipeline starts; only with a model (`scoring`).
+  void set_ordered(bool on) { ordered_ = on; }
+  /// True when a model is loaded (windows are scored).
+  bool scoring() const { return detector_ != nullptr; }
+  /// The fields that name the entity (`entity_key`).
+  const std::vector<std::string>& entity_fields() const { return anomaly_config_.entity; }
+  /// Ordered mode: counts one event. Sink thread only; does not lock.
+  void observe(std::string_view entity, std::int64_t event_time_ns, std::uint32_t template_id) {
+    aggregator_.add(entity, event_time_ns, template_id);
+  }
+  /// Ordered mode: scores the windows that closed and queues their alerts. Sink thread only.
+  void score_ready();
+
   const TemplateMiner& miner() const { return miner_; }
   std::uint64_t alerts() const { return alerts_.value(); }
   /// The alert count as a metrics counter (`sluice_anomaly_alerts_total`).
@@ -135,6 +153,7 @@ class AnomalyStage final : public BatchStage {
   bool score_failed_ = false;
   Counter alerts_;
 
+  bool ordered_ = false;
   bool queue_on_ = false;
   std::mutex queue_mutex_;  // guards queue_; never held while taking mutex_
   std::vector<Alert> queue_;

@@ -115,15 +115,18 @@ class CorrelationOutput final : public Output {
   /// tolerance is in event time (at least 200 ms), apply what waits for the watermark, so the
   /// last events before a pause still raise their alerts. Off by default (scan, replays).
   void set_drain_when_quiet(bool on) { drain_when_quiet_ = on; }
-  /// Anomaly alerts join here: each `write` and `flush` takes what `stage` queued (turning its
-  /// queue on), feeds alerts of detectors that a correlation consumes to the engine, and hands
-  /// those whose detector generates alerts to the handler. An anomaly enters correlation at its
-  /// window's start: a window is scored only after it closed, when the watermark may have passed
-  /// its end, and temporal_ordered treats the anomaly as happening when its window began. Call
-  /// before the pipeline starts.
+  /// Anomaly alerts join here (when `stage` has a model): the stage counts windows in source
+  /// order (`AnomalyStage::set_ordered`; workers render each event's entity, time and template,
+  /// this output feeds them to the stage on the sink thread), and after each batch the alerts
+  /// of the windows it closed go, in the same engine submit as the batch's detections, to the
+  /// correlations that consume their detector, and to the handler when the detector generates
+  /// alerts. An anomaly enters correlation at its window's end. A window closes when an event
+  /// `lateness` (5 s) past its end arrives, so with a correlation tolerance of at least that
+  /// (`sluice run` and `sluice scan` raise it) no anomaly is late, whatever the worker count.
+  /// Call before the pipeline starts.
   void set_anomaly_stage(std::shared_ptr<AnomalyStage> stage);
-  /// Takes and delivers the anomaly alerts waiting now: sink thread, or after the pipeline has
-  /// stopped (after `AnomalyStage::finish`, so the last windows are in). `finish` does it too.
+  /// Takes and delivers the anomaly alerts waiting now: after the pipeline has stopped and
+  /// `AnomalyStage::finish` scored the last windows. `finish` does it too.
   void deliver_anomaly_alerts();
   /// Saves engine state now. Only when the pipeline is not running (or from the sink thread).
   Result<void> snapshot();
@@ -135,7 +138,7 @@ class CorrelationOutput final : public Output {
 
  private:
   void deliver(std::vector<CorrelationAlert>& alerts, std::int64_t detected_mono_ns);
-  void poll_anomaly(std::int64_t now);
+  void collect_anomaly(std::int64_t now, std::vector<CorrelationInput>& inputs);
   void maybe_snapshot(std::int64_t now);
   std::shared_ptr<const CorrelationSet> set_;
   std::shared_ptr<CorrelationEngine> engine_;
