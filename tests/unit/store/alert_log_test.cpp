@@ -224,5 +224,102 @@ TEST(AlertLog, CorruptAlertIsReportedAndTheRestRead) {
   EXPECT_TRUE(none.errors.empty());
 }
 
+TEST(AlertLog, HandlerAlertsKeepKindTimesCountGroupAndDetailsBesideOldRecords) {
+  test::TempDir dir;
+  TableRules rules;
+  auto out = StoreOutput::open(test_config(dir.path(), 4096));
+  ASSERT_TRUE(out) << out.error().message;
+  // A detection record as StoreOutput writes it without a handler (no extension) ...
+  ASSERT_TRUE(write_with_detections(**out, *numbered_batch(0, 10), {{3, 0, {}}}, rules));
+  // ... then, with the alert log as a handler sink, render stores no detection alerts itself.
+  (*out)->set_detection_alerts(false);
+  ASSERT_TRUE(write_with_detections(**out, *numbered_batch(10, 10), {{4, 0, {}}}, rules));
+  // A correlation alert over two stored events and one in a file (not a store reference), and
+  // an anomaly alert with no event at all, through the sink interface.
+  Alert corr;
+  corr.kind = "correlation";
+  corr.rule_id = "c-1";
+  corr.rule_title = "Brute force";
+  corr.rule_name = "brute_force";
+  corr.correlation_type = "event_count";
+  corr.severity = "high";
+  corr.tags = {"attack.credential-access", "attack.t1110.001"};
+  corr.group = {{"src_ip", "203.0.113.5"}};
+  corr.first_ns = 1'000;
+  corr.last_ns = 9'000;
+  corr.count = 3;
+  corr.refs = {EventRef::store(2), EventRef::line(0, 7), EventRef::store(5)};
+  corr.assign_id();
+  Alert anomaly;
+  anomaly.kind = "anomaly";
+  anomaly.rule_id = "19387c2c-61fe-4177-93e3-94de2796b815";
+  anomaly.rule_title = "Log template never seen in the baseline";
+  anomaly.rule_name = "anomaly_new_template";
+  anomaly.severity = "low";
+  anomaly.group = {{"host", "web01"}};
+  anomaly.first_ns = 60'000'000'000;
+  anomaly.last_ns = 120'000'000'000;
+  anomaly.count = 42;
+  anomaly.details = {{"sluice.anomaly.score", "3"}, {"sluice.anomaly.templates", "[{\"id\":7}]"}};
+  anomaly.assign_id();
+  auto sink = (*out)->alert_sink();
+  EXPECT_EQ(sink->describe(), (*out)->describe() + "/alerts");
+  ASSERT_TRUE(sink->send(corr, corr.to_json()));
+  ASSERT_TRUE(sink->send(anomaly, anomaly.to_json()));
+  EXPECT_EQ((*out)->alerts_written().value(), 3u);
+
+  auto reader = AlertReader::open(dir.path());
+  ASSERT_TRUE(reader);
+  Arena arena;
+  std::vector<std::string> seen;
+  const auto report = reader->for_each(arena, [&](const StoredAlert& a) -> bool {
+    if (a.sequence == 0) {
+      // The old layout reads as a detection of one event.
+      EXPECT_TRUE(a.kind.empty());
+      EXPECT_EQ(a.count, 1u);
+      EXPECT_EQ(a.last_time_ns, a.event_time_ns);
+      EXPECT_EQ(std::vector<std::uint64_t>(a.event_sequences.begin(), a.event_sequences.end()),
+                std::vector<std::uint64_t>{3});
+    } else if (a.sequence == 1) {
+      EXPECT_EQ(a.kind, "correlation");
+      EXPECT_EQ(a.alert_id, corr.id);
+      EXPECT_EQ(a.rule_id, "c-1");
+      EXPECT_EQ(a.title, "Brute force");
+      EXPECT_EQ(a.rule_name, "brute_force");
+      EXPECT_EQ(a.correlation_type, "event_count");
+      EXPECT_EQ(a.level, "high");
+      EXPECT_EQ(a.event_time_ns, 1'000);
+      EXPECT_EQ(a.last_time_ns, 9'000);
+      EXPECT_EQ(a.count, 3u);
+      // Only store references become event sequences.
+      EXPECT_EQ(std::vector<std::uint64_t>(a.event_sequences.begin(), a.event_sequences.end()),
+                (std::vector<std::uint64_t>{2, 5}));
+      EXPECT_EQ(a.attack_techniques.size(), 1u);
+      if (a.attack_techniques.size() != 1u) return false;
+      EXPECT_EQ(a.attack_techniques[0], "T1110.001");
+      EXPECT_EQ(a.matched.size(), 1u);
+      if (a.matched.size() != 1u) return false;
+      EXPECT_EQ(a.matched[0].name, "src_ip");
+      EXPECT_EQ(a.matched[0].value, "203.0.113.5");
+      EXPECT_TRUE(a.details.empty());
+    } else {
+      EXPECT_EQ(a.kind, "anomaly");
+      EXPECT_EQ(a.alert_id, anomaly.id);
+      EXPECT_EQ(a.event_time_ns, 60'000'000'000);
+      EXPECT_EQ(a.last_time_ns, 120'000'000'000);
+      EXPECT_EQ(a.count, 42u);
+      EXPECT_TRUE(a.event_sequences.empty());
+      EXPECT_EQ(a.details.size(), 2u);
+      if (a.details.size() != 2u) return false;
+      EXPECT_EQ(a.details[1].name, "sluice.anomaly.templates");
+      EXPECT_EQ(a.details[1].value, "[{\"id\":7}]");
+    }
+    seen.emplace_back(a.kind);
+    return true;
+  });
+  EXPECT_TRUE(report.errors.empty());
+  EXPECT_EQ(seen, (std::vector<std::string>{"", "correlation", "anomaly"}));
+}
+
 }  // namespace
 }  // namespace sluice
