@@ -8,7 +8,10 @@
 /// (with an anomaly stage in ordered mode, one 'E' record per event comes first, for the
 /// window counts: 'E' u32 event | i64 time | u32 template | u32 len entity):
 ///   'C' u32 event | i64 time | u32 correlation | u16 step | u64 ref | u32 len key | u32 len value
-///   'D' u32 event | i64 time | u32 rule | u64 ref | u32 n | n × (u32 len name | u32 len value)
+///   'D' u32 event | i64 time | u32 rule | u64 ref | u32 len id | u32 len title | u32 len level
+///       | u32 tags | tags × u32 len tag | u32 n | n × (u32 len name | u32 len value)
+/// A detection carries its rule's id, title, level and tags: the rule set may be replaced
+/// (SIGHUP) between `render` and `write`, and the indices then name other rules.
 #include <arpa/inet.h>
 #include <re2/re2.h>
 #include <yaml-cpp/yaml.h>
@@ -107,6 +110,15 @@ std::size_t CorrelationOutput::render(const EventBatch& batch,
       put(out, e.event_time_ns);
       put(out, d.rule_index);
       put(out, ref.bits);
+      const bool known = d.rule_index < rules->rule_count();
+      static const RuleInfo unknown;
+      const RuleInfo& info = known ? rules->rule(d.rule_index) : unknown;
+      put_str(out, info.id);
+      put_str(out, info.title);
+      put_str(out, info.level);
+      put<std::uint32_t>(out, static_cast<std::uint32_t>(info.tags.size()));
+      for (const auto& t : info.tags)
+        put_str(out, t);
       put<std::uint32_t>(out, static_cast<std::uint32_t>(d.matched.size()));
       for (const auto& m : d.matched) {
         put_str(out, m.name);
@@ -200,7 +212,6 @@ Result<void> CorrelationOutput::write(std::string_view bytes) {
   bool observed = false;
   std::vector<CorrelationInput> inputs;
   Cursor c(bytes);
-  const RuleSet* base = nullptr;
   std::uint64_t first_seq = 0;
   auto ref_of_event = [&](std::uint32_t event, std::uint64_t bits) {
     return store_ != nullptr ? EventRef::store(first_seq + event) : EventRef{bits};
@@ -235,20 +246,18 @@ Result<void> CorrelationOutput::write(std::string_view bytes) {
       Alert a;
       a.kind = "detection";
       a.first_ns = a.last_ns = c.get<std::int64_t>();
-      const auto rule = c.get<std::uint32_t>();
+      c.get<std::uint32_t>();  // the rule index: only valid for the rule set of `render`
       a.refs.push_back(ref_of_event(event, c.get<std::uint64_t>()));
+      a.rule_id = c.str();
+      a.rule_title = c.str();
+      a.severity = c.str();
+      const auto tags = c.get<std::uint32_t>();
+      for (std::uint32_t i = 0; i < tags; ++i)
+        a.tags.emplace_back(c.str());
       const auto n = c.get<std::uint32_t>();
       for (std::uint32_t i = 0; i < n; ++i) {
         const auto name = c.str();
         a.group.emplace_back(std::string(name), std::string(c.str()));
-      }
-      if (base == nullptr) base = set_->base_rules();
-      if (base != nullptr && rule < base->rule_count()) {
-        const RuleInfo& info = base->rule(rule);
-        a.rule_id = info.id;
-        a.rule_title = info.title;
-        a.severity = info.level;
-        a.tags = info.tags;
       }
       a.count = 1;
       a.assign_id();
