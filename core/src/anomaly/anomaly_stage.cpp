@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 
 #include "sluice/common/log.hpp"
@@ -21,8 +22,8 @@ std::string json_string(std::string_view s) {
 }
 
 std::string json_number(double v) {
-  // Finite scores only reach here; %.6g as the JSON-lines anomaly output writes them.
-  return fmt::format("{:.6g}", v);
+  // %.6g as the JSON-lines anomaly output writes them; JSON has no NaN or infinity.
+  return std::isfinite(v) ? fmt::format("{:.6g}", v) : std::string("null");
 }
 
 void append_template(std::string& out, std::uint32_t id, const double* share,
