@@ -169,6 +169,65 @@ correlation: {type: event_count, rules: [ok], group-by: [dst_ip], timespan: 1m, 
   EXPECT_EQ(missing, 1u);
 }
 
+TEST(CorrelationLoad, AnomalyDetectorsAreRulesByNameOrIdWithEntityGroupFields) {
+  // One correlation names the new-template detector by name (aliasing its `host` entity field
+  // to the group-by name), another the residual detector by id with `generate: true`.
+  auto l = load(R"(title: Anomaly then good login
+id: c-anomaly-ok
+correlation:
+  type: temporal_ordered
+  rules: [anomaly_new_template, ok]
+  group-by: [target]
+  timespan: 10m
+  aliases:
+    target: {anomaly_new_template: host, ok: dst_ip}
+---
+title: Residual twice
+id: c-residual
+correlation: {type: event_count, rules: [1db66352-9c05-4639-b9b7-bfa48141347d], group-by: [sluice.host], timespan: 1h, condition: {gte: 2}, generate: true}
+)");
+  ASSERT_TRUE(l.report.errors.empty()) << l.report.errors[0].message;
+  ASSERT_EQ(l.set->specs().size(), 2u);
+  Alert fresh;
+  fresh.kind = "anomaly";
+  fresh.rule_id = "19387c2c-61fe-4177-93e3-94de2796b815";  // anomaly_new_template
+  fresh.group = {{"host", "web01"}};
+  Alert residual = fresh;
+  residual.rule_id = "1db66352-9c05-4639-b9b7-bfa48141347d";
+  Alert rare = fresh;
+  rare.rule_id = "c778605e-0006-4a04-86fd-ad932abd48aa";
+  EXPECT_TRUE(l.set->consumes(fresh));
+  EXPECT_TRUE(l.set->consumes(residual));
+  EXPECT_FALSE(l.set->consumes(rare));
+  // generate: the new-template detector only feeds c-anomaly-ok; the residual one is named
+  // with generate: true; the rare one is not referenced and alerts as before.
+  EXPECT_FALSE(l.set->alert_generates(fresh));
+  EXPECT_TRUE(l.set->alert_generates(residual));
+  EXPECT_TRUE(l.set->alert_generates(rare));
+
+  std::vector<CorrelationSet::Input> inputs;
+  std::size_t missing = 0;
+  EXPECT_EQ(l.set->inputs_for(fresh, inputs, missing), 1u);
+  ASSERT_EQ(inputs.size(), 1u);
+  EXPECT_EQ(inputs[0].key, "web01");  // target <- the entity field host (alias)
+  EXPECT_EQ(inputs[0].step, 0u);
+  inputs.clear();
+  EXPECT_EQ(l.set->inputs_for(residual, inputs, missing), 1u);
+  EXPECT_EQ(inputs.at(0).key, "web01");  // sluice.host names the host entity field
+  // An entity without the group-by field is not correlated, and counted.
+  Alert by_app = fresh;
+  by_app.group = {{"app", "sshd"}};
+  inputs.clear();
+  EXPECT_EQ(l.set->inputs_for(by_app, inputs, missing), 0u);
+  EXPECT_EQ(missing, 1u);
+  // A name that is no rule, correlation or detector is still an error.
+  auto bad = load(
+      "title: Nope\nid: c-nope\ncorrelation: {type: event_count, rules: [anomaly_nothing], "
+      "group-by: [host], timespan: 1m, condition: {gte: 1}}");
+  ASSERT_EQ(bad.report.errors.size(), 1u);
+  EXPECT_NE(bad.report.errors[0].message.find("'anomaly_nothing'"), std::string::npos);
+}
+
 TEST(CorrelationLoad, AlertsCarryRuleAndGroupFields) {
   auto l = load(
       "title: Many\nid: c1\nlevel: high\ntags: [attack.t1110]\ncorrelation: {type: event_count, "
