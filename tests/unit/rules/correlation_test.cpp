@@ -319,6 +319,44 @@ TEST(CorrelationOutput, RendersFeedsTheEngineSnapshotsAndDrainsWhenQuiet) {
   EXPECT_EQ(got.size(), 2u);
 }
 
+TEST(CorrelationOutput, DetectionsNameTheRuleOfTheSetTheyWereRenderedWith) {
+  // No correlation rules: alert handling for base alerts only (sluice run with a store or
+  // sinks), where SIGHUP may swap the rule set between a batch's render and write.
+  auto l = load("");
+  std::vector<Alert> got;
+  std::vector<std::unique_ptr<AlertSink>> sinks;
+  sinks.push_back(std::make_unique<Keep>(&got));
+  auto handler =
+      std::shared_ptr<AlertHandler>(std::move(AlertHandler::create({}, std::move(sinks))).value());
+  auto engine = std::make_shared<CorrelationEngine>(l.set->specs(), CorrelationConfig{});
+  CorrelationOutput output(l.set, engine, handler, true);
+  SigmaOptions options;
+  LoadReport report;
+  auto reloaded = load_sigma_text(
+      "title: Other login\nid: r-other\nlevel: high\ntags: [attack.t1078]\n"
+      "logsource: {category: firewall}\ndetection: {selection: {action: ok}, condition: "
+      "selection}\n",
+      "reloaded.yml", options, report);
+  ASSERT_TRUE(reloaded.has_value());
+  EventBatch batch;
+  ASSERT_TRUE(add_json_events(R"({"action":"ok","dst_ip":"10.0.0.9"})", batch).has_value());
+  auto scanner = (*reloaded)->make_scanner();
+  std::vector<Detection> detections;
+  scanner->scan(batch, detections);
+  ASSERT_EQ(detections.size(), 1u);
+  std::string bytes;
+  EXPECT_EQ(output.render(batch, detections, reloaded->get(), bytes), 1u);
+  ASSERT_TRUE(output.write(bytes).has_value());
+  ASSERT_EQ(got.size(), 1u);
+  // Index 0 is `fail` in the set correlation was loaded with; the alert names the rule that
+  // matched.
+  EXPECT_EQ(got[0].rule_id, "r-other");
+  EXPECT_EQ(got[0].rule_title, "Other login");
+  EXPECT_EQ(got[0].severity, "high");
+  EXPECT_EQ(got[0].tags, std::vector<std::string>{"attack.t1078"});
+  EXPECT_EQ(got[0].field("action"), "ok");
+}
+
 TEST(AlertFilter, SigmaDetectionOverAlertFields) {
   auto p = compile_alert_filter(
       "scanners: {src_ip|cidr: 10.1.0.0/16}\nlab: {src_ip|startswith: '192.168.'}\n"
