@@ -27,6 +27,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       if (!inside(v)) std::abort();
     for (const auto& f : alert.matched)
       if (!inside(f.name) || !inside(f.value)) std::abort();
+    for (std::string_view v : {alert.alert_id, alert.kind, alert.rule_name, alert.correlation_type})
+      if (!inside(v)) std::abort();
+    for (const auto& f : alert.details)
+      if (!inside(f.name) || !inside(f.value)) std::abort();
   }
   sluice::StoredEvent out;
   (void)sluice::decode_record(payload, out, arena, 1);
