@@ -144,7 +144,7 @@ std::size_t CorrelationOutput::render(const EventBatch& batch,
   if (missing != 0) missing_.fetch_add(missing, std::memory_order_relaxed);
   if (records == 0) out.resize(start);  // nothing for this batch: write is not called
   // The count is what `sluice_output_records_total{output="correlation"}` shows: records handed
-  // to correlation and alert handling.
+  // to correlation and alert handling (with an anomaly model, every event, for window counting).
   return records;
 }
 
