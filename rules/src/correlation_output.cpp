@@ -90,7 +90,7 @@ std::size_t CorrelationOutput::render(const EventBatch& batch,
   put<std::uint32_t>(out, static_cast<std::uint32_t>(batch.size()));
   if (anomaly_ != nullptr) {
     thread_local std::string entity;
-    const auto events = batch.events();
+    const auto& events = batch.events();
     for (std::uint32_t i = 0; i < events.size(); ++i) {
       entity_key(events[i], anomaly_->entity_fields(), entity);
       out += 'E';

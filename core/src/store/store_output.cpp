@@ -52,7 +52,7 @@ std::size_t StoreOutput::render(const EventBatch& batch, std::span<const Detecti
                                 const RuleSet* rules, std::string& out) const {
   std::size_t rendered = 0;
   const std::string_view source_path = batch.source_path();
-  const auto events = batch.events();
+  const auto& events = batch.events();
   // Events not stored (too large) shift the sequences of the ones after them; rare, so a list.
   std::vector<std::uint32_t> skipped;
   for (std::uint32_t i = 0; i < events.size(); ++i) {
