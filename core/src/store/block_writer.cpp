@@ -214,6 +214,7 @@ Result<void> BlockWriter::flush_block(int fd, const std::filesystem::path& out_p
   }
   pad_to(index_, 0, 4);
   tokens_.write(index_);
+  tokens_.add_to(segment_tokens_);
 
   // Data: the raw stream (already in data_), then times (from the block's minimum), rows and
   // slots, then their three lengths.
@@ -264,7 +265,7 @@ Result<void> BlockWriter::flush_block(int fd, const std::filesystem::path& out_p
   put_le<std::uint32_t>(footer_, static_cast<std::uint32_t>(csize));
   put_le<std::uint32_t>(footer_, static_cast<std::uint32_t>(data_.size()));
   put_le<std::uint32_t>(footer_, crc32c(compressed_.data(), csize));
-  put_le<std::uint32_t>(footer_, 0);
+  put_le<std::uint32_t>(footer_, block_codec_zstd);
   ++blocks_;
 
   reset_block();
@@ -304,6 +305,7 @@ Result<void> BlockWriter::begin(const SegmentHeader& header,
   result_ = BlockedSegment{};
   blocks_ = 0;
   footer_.clear();
+  segment_tokens_.clear();
   next_sequence_ = header.first_sequence;
   reset_block();
   // The header is written last (it carries the totals); reserve its bytes now.
@@ -356,13 +358,24 @@ Result<BlockedSegment> BlockWriter::finish(bool sync) {
     return e;
   };
   if (auto r = flush_block(fd_, out_path_); !r) return fail(r.error());
-  const std::uint64_t footer_offset = file_offset_;
-  std::string tail = footer_;
+  // The segment token filter (blocks end at a multiple of 8), then the footer and trailer. A
+  // segment of one block has none: that block's own filter says the same.
+  std::string tail;
+  std::uint32_t filter_buckets = 0;
+  std::uint32_t filter_crc = 0;
+  if (blocks_ > 1) {
+    segment_tokens_.write(tail);
+    std::memcpy(&filter_buckets, tail.data(), 4);
+    filter_crc = crc32c(tail.data(), tail.size());
+  }
+  const std::uint64_t footer_offset = file_offset_ + tail.size();
+  tail.append(footer_);
   tail.append(blocks_trailer_magic, sizeof blocks_trailer_magic);
   put_le<std::uint64_t>(tail, footer_offset);
   put_le<std::uint32_t>(tail, static_cast<std::uint32_t>(blocks_));
   put_le<std::uint32_t>(tail, crc32c(footer_.data(), footer_.size()));
-  put_le<std::uint64_t>(tail, 0);
+  put_le<std::uint32_t>(tail, filter_buckets);
+  put_le<std::uint32_t>(tail, filter_crc);
   if (auto r = write_all(fd_, tail, out_path_); !r) return fail(r.error());
   file_offset_ += tail.size();
 

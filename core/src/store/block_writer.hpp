@@ -89,6 +89,8 @@ class BlockWriter {
   ZSTD_CCtx_s* cctx_ = nullptr;
   Arena arena_;
   TokenFilterBuilder tokens_;
+  /// Every block's token hashes, for the segment token filter written before the footer.
+  TokenFilterBuilder segment_tokens_;
   Dictionary hosts_, apps_, sources_;
   std::string rows_, slots_, data_, compressed_, index_, out_, footer_;
   std::uint32_t events_ = 0;

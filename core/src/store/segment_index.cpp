@@ -15,6 +15,7 @@
 
 #include "codec.hpp"
 #include "segment_map.hpp"
+#include "sluice/common/assert.hpp"
 #include "sluice/store/crc32c.hpp"
 
 namespace sluice {
@@ -119,14 +120,16 @@ std::string parse_index_area(std::string_view area, BlockInfo& b) {
 
 }  // namespace
 
-Result<std::unique_ptr<SegmentIndex>> SegmentIndex::open(const std::filesystem::path& file) {
+Result<std::unique_ptr<SegmentIndex>> SegmentIndex::open(const std::filesystem::path& file,
+                                                         IndexCheck check) {
   auto mapping = map_segment(file);
   if (!mapping) return mapping.error();
-  return adopt(file, *mapping);
+  return adopt(file, *mapping, check);
 }
 
 Result<std::unique_ptr<SegmentIndex>> SegmentIndex::adopt(const std::filesystem::path& file,
-                                                          const SegmentMapping& mapping) {
+                                                          const SegmentMapping& mapping,
+                                                          IndexCheck check) {
   std::unique_ptr<SegmentIndex> seg(new SegmentIndex());
   seg->path_ = file;
   seg->map_ = mapping.data;
@@ -157,8 +160,28 @@ Result<std::unique_ptr<SegmentIndex>> SegmentIndex::adopt(const std::filesystem:
   const std::byte* footer = seg->map_ + footer_offset;
   if (crc32c(footer, std::size_t{count} * block_footer_entry_bytes) != footer_crc)
     return bad_footer("CRC32C mismatch");
+  // Blocks end where the segment token filter (format 3) or the footer starts.
+  std::uint64_t blocks_end = footer_offset;
+  if (header.version >= 3) {
+    const auto buckets = load_le<std::uint32_t>(trailer + 24);
+    const auto filter_crc = load_le<std::uint32_t>(trailer + 28);
+    if (buckets != 0) {
+      const std::uint64_t filter_bytes = 4 + std::uint64_t{buckets} * 32;
+      if (filter_bytes > footer_offset - segment_header_bytes)
+        return bad_footer("segment token filter of " + std::to_string(buckets) +
+                          " buckets does not fit before the footer");
+      blocks_end = footer_offset - filter_bytes;
+      const std::byte* filter = seg->map_ + blocks_end;
+      if (load_le<std::uint32_t>(filter) != buckets || crc32c(filter, filter_bytes) != filter_crc)
+        return bad_footer("segment token filter CRC32C mismatch");
+      seg->segment_tokens_ = TokenFilter(filter, buckets);
+    } else if (filter_crc != 0) {
+      return bad_footer("segment token filter CRC without a filter");
+    }
+  }
 
   seg->blocks_.resize(count);
+  seg->index_areas_.resize(count);
   std::uint64_t expect_sequence = header.first_sequence;
   std::uint64_t total = 0;
   for (std::uint32_t i = 0; i < count; ++i) {
@@ -174,6 +197,7 @@ Result<std::unique_ptr<SegmentIndex>> SegmentIndex::adopt(const std::filesystem:
     b.data_bytes = load_le<std::uint32_t>(e + 48);
     b.data_raw_bytes = load_le<std::uint32_t>(e + 52);
     b.data_crc = load_le<std::uint32_t>(e + 56);
+    const auto codec = load_le<std::uint32_t>(e + 60);
     if (b.first_sequence != expect_sequence || b.events == 0)
       return bad_footer("block " + std::to_string(i) + " starts at sequence " +
                         std::to_string(b.first_sequence) + ", expected " +
@@ -181,29 +205,51 @@ Result<std::unique_ptr<SegmentIndex>> SegmentIndex::adopt(const std::filesystem:
     expect_sequence += b.events;
     total += b.events;
     if (index_offset < segment_header_bytes || index_offset > b.data_offset ||
-        b.data_offset > footer_offset || b.data_bytes > footer_offset - b.data_offset) {
+        b.data_offset > blocks_end || b.data_bytes > blocks_end - b.data_offset) {
       b.error = block_name(file, i, b) + ": index or data area lies outside the file's blocks";
       continue;
     }
-    const std::string_view area(reinterpret_cast<const char*>(seg->map_ + index_offset),
-                                b.data_offset - index_offset);
-    if (crc32c(area.data(), area.size()) != index_crc) {
-      b.error = block_name(file, i, b) + ": index area CRC32C mismatch";
+    if (codec != block_codec_zstd) {
+      b.error = block_name(file, i, b) + ": unknown data codec " + std::to_string(codec);
       continue;
     }
-    if (auto why = parse_index_area(area, b); !why.empty()) {
-      b.error = block_name(file, i, b) + ": index area: " + why;
-      b.hosts.clear();
-      b.apps.clear();
-      b.source_paths.clear();
-      b.host_codes = b.app_codes = b.source_codes = CodeColumn();
-      b.tokens = TokenFilter();
-    }
+    seg->index_areas_[i] = IndexArea{index_offset, b.data_offset - index_offset, index_crc};
   }
   if (total != header.record_count)
     return bad_footer("blocks hold " + std::to_string(total) + " events, the header counts " +
                       std::to_string(header.record_count));
+  if (check == IndexCheck::at_open) {
+    for (std::uint32_t i = 0; i < count; ++i)
+      seg->load_index(i);
+  } else {
+    seg->loaded_ = std::make_unique<std::once_flag[]>(count);
+  }
   return seg;
+}
+
+void SegmentIndex::load_index(std::size_t i) const {
+  BlockInfo& b = blocks_[i];
+  if (!b.error.empty()) return;  // the footer already places it outside the file
+  const IndexArea& where = index_areas_[i];
+  const std::string_view area(reinterpret_cast<const char*>(map_ + where.offset), where.bytes);
+  if (crc32c(area.data(), area.size()) != where.crc) {
+    b.error = block_name(path_, i, b) + ": index area CRC32C mismatch";
+    return;
+  }
+  if (auto why = parse_index_area(area, b); !why.empty()) {
+    b.error = block_name(path_, i, b) + ": index area: " + why;
+    b.hosts.clear();
+    b.apps.clear();
+    b.source_paths.clear();
+    b.host_codes = b.app_codes = b.source_codes = CodeColumn();
+    b.tokens = TokenFilter();
+  }
+}
+
+const BlockInfo& SegmentIndex::block(std::size_t i) const {
+  SLUICE_ASSERT(i < blocks_.size());
+  if (loaded_) std::call_once(loaded_[i], [&] { load_index(i); });
+  return blocks_[i];
 }
 
 SegmentIndex::~SegmentIndex() {
@@ -218,7 +264,7 @@ Result<std::string_view> SegmentIndex::decompress(std::size_t index, BlockScratc
   if (index >= blocks_.size())
     return Error{path_.string() + ": no block " + std::to_string(index) + " (" +
                  std::to_string(blocks_.size()) + " blocks)"};
-  const BlockInfo& b = blocks_[index];
+  const BlockInfo& b = block(index);
   if (!b.error.empty()) return Error{b.error};
   const auto fail = [&](const std::string& why) {
     return Error{block_name(path_, index, b) + ": " + why};

@@ -162,7 +162,7 @@ Result<void> SegmentWriter::recover() {
       // Damage inside an old segment: keep it for forensics; readers report it. With no known
       // event time, age retention deletes it first (counted like any other deletion).
       logger.warn(
-          "{}: bad segment header (not format version 1 or 2, or sequence not its name's); "
+          "{}: bad segment header (not format version 1 to 3, or sequence not its name's); "
           "kept as is",
           file.string());
       sealed_.push_back(Sealed{seq, file, static_cast<std::uint64_t>(st.st_size), 0, 0});

@@ -1,19 +1,24 @@
 // SPDX-License-Identifier: Apache-2.0
 /// Helpers shared by the store tests: events made to exercise every field, an owned copy of a
-/// decoded event for comparisons, and a whole-store read into those copies.
+/// decoded event for comparisons, a whole-store read into those copies, and a rewrite of a
+/// blocked segment in the older format 2.
 #pragma once
 
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "sluice/event/event_batch.hpp"
+#include "sluice/store/segment_format.hpp"
 #include "sluice/store/segment_reader.hpp"
 #include "sluice/store/store_output.hpp"
+#include "tests_support.hpp"
 
 namespace sluice::test {
 
@@ -133,6 +138,33 @@ inline Result<void> write_record_logs(const StoreConfig& config,
     if (auto r = (*writer)->append(bytes); !r) return r;
   }
   return (*writer)->close();
+}
+
+/// Rewrites a format-3 blocked segment as format 2: the header's version, no segment token
+/// filter between the last block and the footer, and a trailer without its filter words. Block
+/// offsets and footer entries stay as they are (the filter lies after every block). False when
+/// the file is too short to be a blocked segment or cannot be rewritten.
+inline bool downgrade_blocked_to_format_2(const std::filesystem::path& file) {
+  std::string bytes = test::read_file(file);
+  if (bytes.size() < segment_header_bytes + blocks_trailer_bytes) return false;
+  const std::size_t trailer = bytes.size() - blocks_trailer_bytes;
+  std::uint64_t footer_offset;
+  std::uint32_t count, buckets, two = 2;
+  std::memcpy(&footer_offset, bytes.data() + trailer + 8, 8);
+  std::memcpy(&count, bytes.data() + trailer + 16, 4);
+  std::memcpy(&buckets, bytes.data() + trailer + 24, 4);
+  const std::size_t filter_bytes = buckets == 0 ? 0 : 4 + std::size_t{buckets} * 32;
+  std::string out = bytes.substr(0, footer_offset - filter_bytes);
+  std::memcpy(out.data() + 8, &two, 4);
+  const std::uint64_t new_footer = out.size();
+  out += bytes.substr(footer_offset, std::size_t{count} * block_footer_entry_bytes);
+  std::string tail = bytes.substr(trailer, blocks_trailer_bytes);
+  std::memcpy(tail.data() + 8, &new_footer, 8);
+  std::memset(tail.data() + 24, 0, 8);
+  out += tail;
+  std::ofstream f(file, std::ios::binary | std::ios::trunc);
+  f.write(out.data(), static_cast<std::streamsize>(out.size()));
+  return static_cast<bool>(f);
 }
 
 /// A store config for tests: the folder, small segments, no age roll.

@@ -25,7 +25,7 @@
 /// | offset | size | field |
 /// | --- | --- | --- |
 /// | 0 | 8 | magic `SLUICESG` |
-/// | 8 | 4 | u32 format version (2; 1 is still read, see below) |
+/// | 8 | 4 | u32 format version (3; 1 and 2 are still read, see below) |
 /// | 12 | 4 | u32 header size in bytes (64) |
 /// | 16 | 8 | i64 creation time, ns since the epoch (wall clock) |
 /// | 24 | 8 | u64 first sequence (equals the file name's) |
@@ -37,7 +37,9 @@
 ///
 /// Format 1 differs from format 2 only in the record payload (it has no template id); format-1
 /// segments are read as record logs and converted to blocks the next time a writer opens the
-/// store.
+/// store. Format 3 differs from format 2 only in the block layout: a segment token filter before
+/// the footer (named by the trailer) and a codec word in each footer entry (see "Blocks"). Record
+/// logs of formats 2 and 3 are the same; blocked segments of format 2 stay readable as they are.
 ///
 /// ## Record log
 ///
@@ -81,8 +83,16 @@
 /// ## Blocks
 ///
 /// After the header, blocks back to back, each starting at a multiple of 8 bytes: the block's
-/// index area, then its compressed data. Then the footer, then the 32-byte trailer that ends the
-/// file.
+/// index area, then its compressed data. Then (format 3) the segment token filter, then the
+/// footer, then the 32-byte trailer that ends the file.
+///
+/// Segment token filter (format 3): a token filter (token_filter.hpp layout: u32 bucket count
+/// B, then B × 32 bytes) over the tokens of every block of the segment, starting at a multiple
+/// of 8 bytes and ending where the footer starts. Its CRC32C and B are in the trailer, so a
+/// query whose terms are absent from the whole segment reads the trailer, the footer and this
+/// filter, and no block's index area. It is sized like a block's filter (12 bits per distinct
+/// token of the segment). A segment of one block has none (B = 0 in the trailer): that block's
+/// filter says the same.
 ///
 /// Index area (CRC32C in the footer entry):
 ///
@@ -133,7 +143,7 @@
 /// | 48 | 4 | u32 data bytes (compressed) |
 /// | 52 | 4 | u32 data bytes after decompression |
 /// | 56 | 4 | u32 data CRC32C |
-/// | 60 | 4 | reserved, 0 |
+/// | 60 | 4 | u32 data codec: 0 zstd (format 2: reserved, 0) |
 ///
 /// Trailer (`blocks_trailer_bytes` = 32, the last bytes of the file):
 ///
@@ -143,7 +153,13 @@
 /// | 8 | 8 | u64 footer offset |
 /// | 16 | 4 | u32 block count |
 /// | 20 | 4 | u32 footer CRC32C (of block count × 64 bytes) |
-/// | 24 | 8 | reserved, 0 |
+/// | 24 | 4 | u32 segment token filter bucket count B; 0: no segment filter (format 2: always 0) |
+/// | 28 | 4 | u32 CRC32C of the segment token filter's 4 + 32 × B bytes (format 2: reserved, 0) |
+///
+/// A reader checks the trailer, the footer's CRC and (format 3) the segment filter's CRC when it
+/// opens a segment. A block's index area is checked by its CRC before any of it is trusted:
+/// either for every block at open, or when a query first reads that block's index
+/// (`SegmentIndex::open` with `IndexCheck::on_first_use`).
 #pragma once
 
 #include <cstddef>
@@ -158,7 +174,11 @@
 namespace sluice {
 
 inline constexpr char segment_magic[8] = {'S', 'L', 'U', 'I', 'C', 'E', 'S', 'G'};
-inline constexpr std::uint32_t segment_format_version = 2;
+inline constexpr std::uint32_t segment_format_version = 3;
+/// The oldest format version still read.
+inline constexpr std::uint32_t oldest_segment_format_version = 1;
+/// Footer entry codec word: the block data is one zstd frame.
+inline constexpr std::uint32_t block_codec_zstd = 0;
 inline constexpr char blocks_trailer_magic[8] = {'S', 'L', 'U', 'I', 'C', 'E', 'F', 'T'};
 inline constexpr std::size_t blocks_trailer_bytes = 32;
 inline constexpr std::size_t block_footer_entry_bytes = 64;
@@ -196,7 +216,7 @@ struct SegmentHeader {
 /// Writes the 64 header bytes of `header` (of its `version`) to `out`. Does not allocate.
 void encode_segment_header(const SegmentHeader& header, std::byte* out);
 
-/// Decodes 64 header bytes; nullopt when the magic, version (1 or 2) or header size does not
+/// Decodes 64 header bytes; nullopt when the magic, version (1 to 3) or header size does not
 /// match, or the layout is unknown.
 std::optional<SegmentHeader> decode_segment_header(const std::byte* in);
 
@@ -226,7 +246,7 @@ struct StoredEvent {
   std::uint64_t sequence = 0;
 };
 
-/// Decodes a payload (CRC already checked) of format `version` (1 or 2) into `out`. Returns false
+/// Decodes a payload (CRC already checked) of format `version` (1 to 3) into `out`. Returns false
 /// when the bytes do not follow the layout above (out of bounds, a reference outside `raw`, an
 /// unknown enum value). Field arrays come from `arena`; nothing else allocates. Thread-safe.
 bool decode_record(std::string_view payload, StoredEvent& out, Arena& arena,
