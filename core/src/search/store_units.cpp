@@ -113,6 +113,13 @@ StoreUnits::Verdict StoreUnits::may_match(const Unit& unit, const CompiledQuery&
         return seg.may_contain_token(token);
       }))
     return Verdict::no_match;
+  // The block's filter first: it is checked on its own (format 3), so a block it rules out
+  // costs the filter's bytes and not its dictionaries and code columns.
+  const TokenFilter* filter = seg.block_tokens(unit.block_index);
+  if (filter == nullptr) return Verdict::corrupt;
+  if (!query.token_requirement().satisfied(
+          [&](std::string_view token) { return filter->may_contain(token); }))
+    return Verdict::no_match;
   const BlockInfo& b = seg.block(unit.block_index);
   if (!b.error.empty()) return Verdict::corrupt;
   for (const auto& r : query.required_values()) {
@@ -130,10 +137,7 @@ StoreUnits::Verdict StoreUnits::may_match(const Unit& unit, const CompiledQuery&
         break;
     }
   }
-  return query.token_requirement().satisfied(
-             [&](std::string_view token) { return b.may_contain_token(token); })
-             ? Verdict::may_match
-             : Verdict::no_match;
+  return Verdict::may_match;
 }
 
 void StoreUnits::count_codes(const CodeColumn& codes, std::size_t entries,

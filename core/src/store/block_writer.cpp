@@ -190,8 +190,12 @@ void BlockWriter::add_event(const StoredEvent& stored) {
 
 Result<void> BlockWriter::flush_block(int fd, const std::filesystem::path& out_path) {
   if (events_ == 0) return {};
-  // Index area.
+  // Index area (format 3): the token filter first (it has its own CRC, so a query prunes the
+  // block by reading the filter alone), then the dictionaries and code columns.
   index_.clear();
+  tokens_.write(index_);
+  tokens_.add_to(segment_tokens_);
+  const std::size_t filter_bytes = index_.size();
   for (const Dictionary* d : {&hosts_, &apps_, &sources_}) {
     put_varint(index_, d->values.size());
     for (std::string_view v : d->values) {
@@ -212,9 +216,6 @@ Result<void> BlockWriter::flush_block(int fd, const std::filesystem::path& out_p
         put_le<std::uint32_t>(index_, c);
     }
   }
-  pad_to(index_, 0, 4);
-  tokens_.write(index_);
-  tokens_.add_to(segment_tokens_);
 
   // Data: the raw stream (already in data_), then times (from the block's minimum), rows and
   // slots, then their three lengths.
@@ -257,7 +258,8 @@ Result<void> BlockWriter::flush_block(int fd, const std::filesystem::path& out_p
 
   put_le<std::uint64_t>(footer_, first_sequence_);
   put_le<std::uint32_t>(footer_, events_);
-  put_le<std::uint32_t>(footer_, crc32c(index_.data(), index_.size()));
+  put_le<std::uint32_t>(footer_,
+                        crc32c(index_.data() + filter_bytes, index_.size() - filter_bytes));
   put_le<std::int64_t>(footer_, min_ns_);
   put_le<std::int64_t>(footer_, max_ns_);
   put_le<std::uint64_t>(footer_, index_offset);
@@ -265,7 +267,7 @@ Result<void> BlockWriter::flush_block(int fd, const std::filesystem::path& out_p
   put_le<std::uint32_t>(footer_, static_cast<std::uint32_t>(csize));
   put_le<std::uint32_t>(footer_, static_cast<std::uint32_t>(data_.size()));
   put_le<std::uint32_t>(footer_, crc32c(compressed_.data(), csize));
-  put_le<std::uint32_t>(footer_, block_codec_zstd);
+  put_le<std::uint32_t>(footer_, crc32c(index_.data(), filter_bytes));
   ++blocks_;
 
   reset_block();

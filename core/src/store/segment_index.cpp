@@ -82,12 +82,11 @@ std::uint32_t max_code(const CodeColumn& column) {
   }
 }
 
-/// Parses a block's index area (CRC already checked) into `b`; the reason on failure.
-std::string parse_index_area(std::string_view area, BlockInfo& b) {
-  Cursor c(area);
+/// Parses the dictionaries and code columns at `c` into `b`; the reason on failure.
+std::string parse_dictionaries(Cursor& c, std::size_t area_bytes, BlockInfo& b) {
   for (auto* dict : {&b.hosts, &b.apps, &b.source_paths}) {
     const std::uint64_t n = c.varint();
-    if (!c.ok() || n > area.size() || n > b.events) return "dictionary count out of range";
+    if (!c.ok() || n > area_bytes || n > b.events) return "dictionary count out of range";
     dict->reserve(n);
     for (std::uint64_t i = 0; i < n; ++i) {
       auto s = c.bytes(c.varint());
@@ -107,6 +106,14 @@ std::string parse_index_area(std::string_view area, BlockInfo& b) {
     if (width != 0 && max_code(*column) >= dict->size())
       return "code out of its dictionary's range";
   }
+  return {};
+}
+
+/// Parses a format-2 block's index area (CRC already checked) into `b`: dictionaries, code
+/// columns, then the token filter at the next multiple of 4. The reason on failure.
+std::string parse_index_area_v2(std::string_view area, BlockInfo& b) {
+  Cursor c(area);
+  if (auto why = parse_dictionaries(c, area.size(), b); !why.empty()) return why;
   const std::size_t used = area.size() - c.left();
   const std::size_t filter_at = (used + 3) & ~std::size_t{3};
   if (filter_at + 4 > area.size()) return "token filter missing";
@@ -116,6 +123,15 @@ std::string parse_index_area(std::string_view area, BlockInfo& b) {
     return "token filter size does not match the index area";
   b.tokens = TokenFilter(filter, buckets);
   return {};
+}
+
+/// The byte size of a format-3 block's token filter (at the start of its index area), or 0 when
+/// its bucket count does not fit the area.
+std::uint64_t filter_bytes_v3(std::string_view area) {
+  if (area.size() < 4) return 0;
+  const auto buckets = load_le<std::uint32_t>(reinterpret_cast<const std::byte*>(area.data()));
+  const std::uint64_t bytes = 4 + std::uint64_t{buckets} * 32;
+  return buckets == 0 || bytes > area.size() ? 0 : bytes;
 }
 
 }  // namespace
@@ -197,7 +213,7 @@ Result<std::unique_ptr<SegmentIndex>> SegmentIndex::adopt(const std::filesystem:
     b.data_bytes = load_le<std::uint32_t>(e + 48);
     b.data_raw_bytes = load_le<std::uint32_t>(e + 52);
     b.data_crc = load_le<std::uint32_t>(e + 56);
-    const auto codec = load_le<std::uint32_t>(e + 60);
+    const auto filter_crc = load_le<std::uint32_t>(e + 60);
     if (b.first_sequence != expect_sequence || b.events == 0)
       return bad_footer("block " + std::to_string(i) + " starts at sequence " +
                         std::to_string(b.first_sequence) + ", expected " +
@@ -209,22 +225,43 @@ Result<std::unique_ptr<SegmentIndex>> SegmentIndex::adopt(const std::filesystem:
       b.error = block_name(file, i, b) + ": index or data area lies outside the file's blocks";
       continue;
     }
-    if (codec != block_codec_zstd) {
-      b.error = block_name(file, i, b) + ": unknown data codec " + std::to_string(codec);
-      continue;
-    }
-    seg->index_areas_[i] = IndexArea{index_offset, b.data_offset - index_offset, index_crc};
+    seg->index_areas_[i] =
+        IndexArea{index_offset, b.data_offset - index_offset, index_crc, filter_crc};
   }
   if (total != header.record_count)
     return bad_footer("blocks hold " + std::to_string(total) + " events, the header counts " +
                       std::to_string(header.record_count));
+  if (header.version >= 3) {
+    seg->filter_loaded_ = std::make_unique<std::once_flag[]>(count);
+    seg->filter_ok_.assign(count, 0);
+  }
+  seg->loaded_ = std::make_unique<std::once_flag[]>(count);
   if (check == IndexCheck::at_open) {
     for (std::uint32_t i = 0; i < count; ++i)
-      seg->load_index(i);
-  } else {
-    seg->loaded_ = std::make_unique<std::once_flag[]>(count);
+      (void)seg->block(i);
   }
   return seg;
+}
+
+void SegmentIndex::clear_index(BlockInfo& b, const std::string& why, std::size_t i) const {
+  b.error = block_name(path_, i, b) + ": " + why;
+  b.hosts.clear();
+  b.apps.clear();
+  b.source_paths.clear();
+  b.host_codes = b.app_codes = b.source_codes = CodeColumn();
+}
+
+void SegmentIndex::load_filter(std::size_t i) const {
+  // Format 3 only. Runs once per block, before `load_index` (which calls it first); writes only
+  // `tokens` and `filter_ok_[i]`.
+  const IndexArea& where = index_areas_[i];
+  if (where.bytes == 0) return;  // the footer already places the block outside the file
+  const std::string_view area(reinterpret_cast<const char*>(map_ + where.offset), where.bytes);
+  const std::uint64_t bytes = filter_bytes_v3(area);
+  if (bytes == 0 || crc32c(area.data(), bytes) != where.filter_crc) return;
+  blocks_[i].tokens = TokenFilter(reinterpret_cast<const std::byte*>(area.data()),
+                                  load_le<std::uint32_t>(map_ + where.offset));
+  filter_ok_[i] = 1;
 }
 
 void SegmentIndex::load_index(std::size_t i) const {
@@ -232,24 +269,40 @@ void SegmentIndex::load_index(std::size_t i) const {
   if (!b.error.empty()) return;  // the footer already places it outside the file
   const IndexArea& where = index_areas_[i];
   const std::string_view area(reinterpret_cast<const char*>(map_ + where.offset), where.bytes);
-  if (crc32c(area.data(), area.size()) != where.crc) {
-    b.error = block_name(path_, i, b) + ": index area CRC32C mismatch";
+  if (header_.version < 3) {
+    if (crc32c(area.data(), area.size()) != where.crc)
+      return clear_index(b, "index area CRC32C mismatch", i);
+    if (auto why = parse_index_area_v2(area, b); !why.empty()) {
+      b.tokens = TokenFilter();
+      return clear_index(b, "index area: " + why, i);
+    }
     return;
   }
-  if (auto why = parse_index_area(area, b); !why.empty()) {
-    b.error = block_name(path_, i, b) + ": index area: " + why;
-    b.hosts.clear();
-    b.apps.clear();
-    b.source_paths.clear();
-    b.host_codes = b.app_codes = b.source_codes = CodeColumn();
-    b.tokens = TokenFilter();
-  }
+  std::call_once(filter_loaded_[i], [&] { load_filter(i); });
+  if (!filter_ok_[i]) return clear_index(b, "index area CRC32C mismatch (token filter)", i);
+  const std::string_view rest = area.substr(filter_bytes_v3(area));
+  if (crc32c(rest.data(), rest.size()) != where.crc)
+    return clear_index(b, "index area CRC32C mismatch", i);
+  Cursor c(rest);
+  if (auto why = parse_dictionaries(c, rest.size(), b); !why.empty())
+    return clear_index(b, "index area: " + why, i);
+  if (!c.at_end()) return clear_index(b, "index area: bytes after the code columns", i);
 }
 
 const BlockInfo& SegmentIndex::block(std::size_t i) const {
   SLUICE_ASSERT(i < blocks_.size());
   if (loaded_) std::call_once(loaded_[i], [&] { load_index(i); });
   return blocks_[i];
+}
+
+const TokenFilter* SegmentIndex::block_tokens(std::size_t i) const {
+  SLUICE_ASSERT(i < blocks_.size());
+  if (header_.version < 3) {
+    const BlockInfo& b = block(i);
+    return b.error.empty() ? &b.tokens : nullptr;
+  }
+  std::call_once(filter_loaded_[i], [&] { load_filter(i); });
+  return filter_ok_[i] ? &blocks_[i].tokens : nullptr;
 }
 
 SegmentIndex::~SegmentIndex() {

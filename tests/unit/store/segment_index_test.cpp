@@ -509,6 +509,39 @@ TEST(SegmentIndex, CorruptIndexAreaCheckedOnFirstUseFailsThatBlockWhenRead) {
   EXPECT_TRUE((*lazy)->decode(1, scratch));
 }
 
+TEST(SegmentIndex, TokenFilterIsCheckedApartFromTheDictionaries) {
+  test::TempDir dir;
+  write_varied(dir.path(), 10'000, 64 << 20);
+  const auto file = dir.path() / segment_file_name(0);
+  std::uint32_t buckets = 0;
+  {
+    const std::string bytes = test::read_file(file);
+    std::memcpy(&buckets, bytes.data() + segment_header_bytes, 4);
+  }
+  // Block 0's index area: its filter, then the dictionaries (damaged here).
+  flip_byte(file, segment_header_bytes + 4 + std::uint64_t{buckets} * 32 + 1);
+  auto lazy = SegmentIndex::open(file, IndexCheck::on_first_use);
+  ASSERT_TRUE(lazy);
+  const TokenFilter* filter = (*lazy)->block_tokens(0);
+  ASSERT_NE(filter, nullptr);  // the filter is intact and prunes on its own
+  EXPECT_TRUE(filter->may_contain("failed"));
+  EXPECT_FALSE(filter->may_contain("zk_incident"));
+  const BlockInfo& b = (*lazy)->block(0);
+  EXPECT_NE(b.error.find("block 0 (sequences 0..4095): index area CRC32C mismatch"),
+            std::string::npos)
+      << b.error;
+  EXPECT_TRUE(b.hosts.empty());
+  BlockScratch scratch;
+  EXPECT_FALSE((*lazy)->decode(0, scratch));
+  EXPECT_TRUE((*lazy)->decode(1, scratch));
+  // Damage to the filter itself fails the filter too.
+  flip_byte(file, segment_header_bytes + 40);
+  auto again = SegmentIndex::open(file, IndexCheck::on_first_use);
+  ASSERT_TRUE(again);
+  EXPECT_EQ((*again)->block_tokens(0), nullptr);
+  EXPECT_NE((*again)->block_tokens(1), nullptr);
+}
+
 TEST(SegmentIndex, CorruptSegmentTokenFilterFailsThatSegment) {
   test::TempDir dir;
   write_varied(dir.path(), 10'000, 64 << 20);

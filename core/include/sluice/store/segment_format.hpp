@@ -37,9 +37,10 @@
 ///
 /// Format 1 differs from format 2 only in the record payload (it has no template id); format-1
 /// segments are read as record logs and converted to blocks the next time a writer opens the
-/// store. Format 3 differs from format 2 only in the block layout: a segment token filter before
-/// the footer (named by the trailer) and a codec word in each footer entry (see "Blocks"). Record
-/// logs of formats 2 and 3 are the same; blocked segments of format 2 stay readable as they are.
+/// store. Format 3 differs from format 2 only in the block layout (see "Blocks"): a segment token
+/// filter before the footer (named by the trailer), and each block's token filter first in its
+/// index area with a CRC32C of its own in the footer entry. Record logs of formats 2 and 3 are
+/// the same; blocked segments of format 2 stay readable as they are.
 ///
 /// ## Record log
 ///
@@ -94,14 +95,17 @@
 /// token of the segment). A segment of one block has none (B = 0 in the trailer): that block's
 /// filter says the same.
 ///
-/// Index area (CRC32C in the footer entry):
+/// Index area, format 3 (the footer entry holds a CRC32C of the token filter and one of the
+/// rest, so a query that prunes the block by its filter checks and reads the filter alone):
 ///
 /// | field | encoding |
 /// | --- | --- |
-/// | host, app, source path dictionaries | each: varint count, then per entry varint length, bytes
-/// | | host, app, source code columns | each: u8 width (0, 1, 2, 4), then width × events bytes | |
-/// padding | zeros to a multiple of 4 bytes from the area's start | | token filter |
-/// token_filter.hpp: u32 bucket count B, then B × 32 bytes |
+/// | token filter | token_filter.hpp: u32 bucket count B, then B × 32 bytes |
+/// | host, app, source path dictionaries | each: varint count, then per entry length, bytes |
+/// | host, app, source code columns | each: u8 width (0, 1, 2, 4), then width × events bytes |
+///
+/// Index area, format 2 (one CRC32C over all of it): the dictionaries and code columns as above,
+/// zero padding to a multiple of 4 bytes from the area's start, then the token filter.
 ///
 /// A code column of width 0 means every code is 0 (a one-entry dictionary).
 ///
@@ -135,7 +139,7 @@
 /// | --- | --- | --- |
 /// | 0 | 8 | u64 first sequence |
 /// | 8 | 4 | u32 events |
-/// | 12 | 4 | u32 index area CRC32C |
+/// | 12 | 4 | u32 index area CRC32C (format 3: of the area after the token filter) |
 /// | 16 | 8 | i64 min event time (ns) |
 /// | 24 | 8 | i64 max event time (ns) |
 /// | 32 | 8 | u64 index area offset in the file (its size: data offset − index offset) |
@@ -143,7 +147,7 @@
 /// | 48 | 4 | u32 data bytes (compressed) |
 /// | 52 | 4 | u32 data bytes after decompression |
 /// | 56 | 4 | u32 data CRC32C |
-/// | 60 | 4 | u32 data codec: 0 zstd (format 2: reserved, 0) |
+/// | 60 | 4 | u32 format 3: CRC32C of the block's token filter (format 2: reserved, 0) |
 ///
 /// Trailer (`blocks_trailer_bytes` = 32, the last bytes of the file):
 ///
@@ -177,8 +181,6 @@ inline constexpr char segment_magic[8] = {'S', 'L', 'U', 'I', 'C', 'E', 'S', 'G'
 inline constexpr std::uint32_t segment_format_version = 3;
 /// The oldest format version still read.
 inline constexpr std::uint32_t oldest_segment_format_version = 1;
-/// Footer entry codec word: the block data is one zstd frame.
-inline constexpr std::uint32_t block_codec_zstd = 0;
 inline constexpr char blocks_trailer_magic[8] = {'S', 'L', 'U', 'I', 'C', 'E', 'F', 'T'};
 inline constexpr std::size_t blocks_trailer_bytes = 32;
 inline constexpr std::size_t block_footer_entry_bytes = 64;

@@ -118,7 +118,8 @@ struct BlockInfo {
   TokenFilter tokens;
   /// Non-empty when the block's index area is corrupt (CRC mismatch, bad layout): "<file>: block
   /// N (sequences A..B): <why>". Its other members are then only the footer's (sequences, times)
-  /// and it cannot be decoded; the other blocks are unaffected.
+  /// (format 3: and its token filter when the filter's own CRC matched) and it cannot be decoded;
+  /// the other blocks are unaffected.
   std::string error;
 
   /// False when `token` (any case) is certainly in no event of this block.
@@ -193,6 +194,11 @@ class SegmentIndex {
   /// and its parse; `BlockInfo::error` says when it is bad). Thread-safe; the returned reference
   /// lives as long as this object.
   const BlockInfo& block(std::size_t i) const;
+  /// Block `i`'s token filter, checked on its own on first use (format 3: the filter has its own
+  /// CRC, so pruning a block reads its filter and nothing else of its index area); null when the
+  /// block's index area is bad (`block(i).error` then says why). Format 2: as `block(i).tokens`.
+  /// Thread-safe.
+  const TokenFilter* block_tokens(std::size_t i) const;
   /// False when `hash` (from `token_hash`) is certainly in no event of the segment: the segment
   /// token filter of a format-3 segment of several blocks; true when there is no such filter.
   bool may_contain_hash(std::uint64_t hash) const {
@@ -236,11 +242,16 @@ class SegmentIndex {
   Result<std::string_view> decompress(std::size_t index, BlockScratch& scratch) const;
   /// Checks and parses block `i`'s index area into `blocks_[i]` (sets its error when bad).
   void load_index(std::size_t i) const;
-  /// Where a block's index area lies and its CRC, from the footer.
+  /// Format 3: checks block `i`'s token filter alone and sets its `tokens` and `filter_ok_`.
+  void load_filter(std::size_t i) const;
+  /// Sets `b.error` to "<block>: `why`" and clears its dictionaries and code columns.
+  void clear_index(BlockInfo& b, const std::string& why, std::size_t i) const;
+  /// Where a block's index area lies and its CRCs, from the footer.
   struct IndexArea {
     std::uint64_t offset = 0;
-    std::uint64_t bytes = 0;
-    std::uint32_t crc = 0;
+    std::uint64_t bytes = 0;       ///< 0: the footer entry is bad (the block's error says why)
+    std::uint32_t crc = 0;         ///< of the area (format 3: of the area after the filter)
+    std::uint32_t filter_crc = 0;  ///< format 3: of the token filter
   };
   std::filesystem::path path_;
   const std::byte* map_ = nullptr;
@@ -250,7 +261,9 @@ class SegmentIndex {
   /// Index members of a block are written once, under its `loaded_` flag (`load_index`).
   mutable std::vector<BlockInfo> blocks_;
   std::vector<IndexArea> index_areas_;
-  std::unique_ptr<std::once_flag[]> loaded_;  ///< per block; null when checked at open
+  std::unique_ptr<std::once_flag[]> loaded_;         ///< per block: `load_index` ran
+  std::unique_ptr<std::once_flag[]> filter_loaded_;  ///< per block (format 3): `load_filter` ran
+  mutable std::vector<std::uint8_t> filter_ok_;      ///< per block (format 3): filter intact
   TokenFilter segment_tokens_;
 };
 
