@@ -8,6 +8,8 @@
 /// Typical use (one query):
 ///
 ///     auto store = StoreIndex::open(dir);                // lists and opens every segment
+///     // (a query opens each with `IndexCheck::on_first_use` and prunes a whole segment with
+///     // `seg->may_contain_token`, then a block with `seg->block_tokens(b)`, before `block(b)`)
 ///     for (const auto& err : store->errors()) report(err);  // unreadable segments, named
 ///     for (const auto& seg : store->segments()) {
 ///       if (!seg->blocked()) { scan seg->log_reader() record by record; continue; }
