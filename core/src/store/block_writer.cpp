@@ -6,6 +6,7 @@
 #include "block_writer.hpp"
 
 #include <fcntl.h>
+#include <lz4.h>
 #include <unistd.h>
 #include <zstd.h>
 
@@ -104,8 +105,8 @@ void BlockWriter::Dictionary::clear() {
   has_last = false;
 }
 
-BlockWriter::BlockWriter(int compression_level)
-    : level_(compression_level), cctx_(ZSTD_createCCtx()) {}
+BlockWriter::BlockWriter(int compression_level, BlockCodec codec)
+    : level_(compression_level), codec_(codec), cctx_(ZSTD_createCCtx()) {}
 
 BlockWriter::~BlockWriter() {
   abort();
@@ -237,12 +238,28 @@ Result<void> BlockWriter::flush_block(int fd, const std::filesystem::path& out_p
   put_le<std::uint32_t>(data_, static_cast<std::uint32_t>(times_bytes));
   put_le<std::uint32_t>(data_, static_cast<std::uint32_t>(rows_.size()));
   put_le<std::uint32_t>(data_, static_cast<std::uint32_t>(slots_.size()));
-  compressed_.resize(ZSTD_compressBound(data_.size()));
-  const std::size_t csize = ZSTD_compressCCtx(cctx_, compressed_.data(), compressed_.size(),
-                                              data_.data(), data_.size(), level_);
-  if (ZSTD_isError(csize))
-    return Error{"store: zstd cannot compress a block of " + out_path.string() + ": " +
-                 ZSTD_getErrorName(csize)};
+  std::size_t csize = 0;
+  if (codec_ == BlockCodec::lz4) {
+    // The magic, then one LZ4 block (segment_format.hpp, "Blocks"). LZ4 takes int sizes; a
+    // block's data is far below 2 GiB (4096 events, 1 MiB of raw lines plus their metadata).
+    if (data_.size() > static_cast<std::size_t>(LZ4_MAX_INPUT_SIZE))
+      return Error{"store: block of " + out_path.string() + " too large for LZ4"};
+    const int n = static_cast<int>(data_.size());
+    compressed_.resize(sizeof block_lz4_magic + static_cast<std::size_t>(LZ4_compressBound(n)));
+    std::memcpy(compressed_.data(), block_lz4_magic, sizeof block_lz4_magic);
+    const int written =
+        LZ4_compress_default(data_.data(), compressed_.data() + sizeof block_lz4_magic, n,
+                             static_cast<int>(compressed_.size() - sizeof block_lz4_magic));
+    if (written <= 0) return Error{"store: LZ4 cannot compress a block of " + out_path.string()};
+    csize = sizeof block_lz4_magic + static_cast<std::size_t>(written);
+  } else {
+    compressed_.resize(ZSTD_compressBound(data_.size()));
+    csize = ZSTD_compressCCtx(cctx_, compressed_.data(), compressed_.size(), data_.data(),
+                              data_.size(), level_);
+    if (ZSTD_isError(csize))
+      return Error{"store: zstd cannot compress a block of " + out_path.string() + ": " +
+                   ZSTD_getErrorName(csize)};
+  }
   if (data_.size() > UINT32_MAX || csize > UINT32_MAX)
     return Error{"store: block of " + out_path.string() + " exceeds 4 GiB"};
 

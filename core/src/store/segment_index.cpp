@@ -4,6 +4,7 @@
 /// bytes' CRC, decompresses and decodes with every bound checked (the file may be damaged).
 #include "sluice/store/segment_index.hpp"
 
+#include <lz4.h>
 #include <zstd.h>
 
 #if defined(__SSE2__)
@@ -324,6 +325,22 @@ Result<std::string_view> SegmentIndex::decompress(std::size_t index, BlockScratc
   };
   const auto* compressed = map_ + b.data_offset;
   if (crc32c(compressed, b.data_bytes) != b.data_crc) return fail("data CRC32C mismatch");
+  if (header_.version >= 3 && b.data_bytes >= sizeof block_lz4_magic &&
+      std::memcmp(compressed, block_lz4_magic, sizeof block_lz4_magic) == 0) {
+    if (b.data_raw_bytes > static_cast<std::uint32_t>(LZ4_MAX_INPUT_SIZE))
+      return fail("LZ4 block larger than LZ4 allows");
+    scratch.buffer_.resize(b.data_raw_bytes);
+    const int n = LZ4_decompress_safe(
+        reinterpret_cast<const char*>(compressed) + sizeof block_lz4_magic, scratch.buffer_.data(),
+        static_cast<int>(b.data_bytes - sizeof block_lz4_magic),
+        static_cast<int>(scratch.buffer_.size()));
+    if (n < 0) return fail("LZ4: malformed block");
+    if (static_cast<std::uint32_t>(n) != b.data_raw_bytes)
+      return fail("decompressed to " + std::to_string(n) + " bytes, the footer says " +
+                  std::to_string(b.data_raw_bytes));
+    if (n < 12) return fail("data shorter than its stream lengths");
+    return std::string_view(scratch.buffer_.data(), static_cast<std::size_t>(n));
+  }
   if (scratch.dctx_ == nullptr) {
     scratch.dctx_ = ZSTD_createDCtx();
     if (scratch.dctx_ == nullptr) return fail("zstd: cannot create a decompression context");

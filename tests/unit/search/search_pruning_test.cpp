@@ -18,8 +18,10 @@ constexpr std::uint64_t events = 100'000;
 constexpr std::uint64_t needle = 54'321;
 
 /// 100,000 numbered events ("event <n> ") in 1 MiB segments: several segments of several blocks.
-void write_store(const std::filesystem::path& dir) {
-  auto out = StoreOutput::open(test::test_config(dir, 1 << 20));
+void write_store(const std::filesystem::path& dir, const std::string& codec = "zstd") {
+  auto config = test::test_config(dir, 1 << 20);
+  config.codec = codec;
+  auto out = StoreOutput::open(config);
   ASSERT_TRUE(out) << out.error().message;
   for (std::uint64_t first = 0; first < events; first += 1000)
     ASSERT_TRUE(test::store_batch(**out, *test::numbered_batch(first, 1000)));
@@ -131,6 +133,28 @@ TEST(SearchPruning, FormatTwoStoreGivesTheSameAnswers) {
   }
   EXPECT_EQ(run(dir.path(), std::to_string(needle) + " | count").stats.units_pruned_index,
             run(dir.path(), "event | count").stats.units - 1);
+}
+
+TEST(SearchPruning, Lz4StoreGivesTheSameAnswers) {
+  test::TempDir zstd_dir, lz4_dir;
+  write_store(zstd_dir.path());
+  write_store(lz4_dir.path(), "lz4");
+  const std::vector<std::string> queries = {std::to_string(needle) + " | count",
+                                            "event | count",
+                                            "/event 9+ / | count",
+                                            "/EVENT [0-9]*7 / | count",
+                                            "| count by host",
+                                            "zk_incident | count",
+                                            "NOT 17 | count"};
+  for (const auto& q : queries) {
+    const auto a = run(zstd_dir.path(), q);
+    const auto b = run(lz4_dir.path(), q);
+    EXPECT_EQ(a.count, b.count) << q;
+    EXPECT_EQ(a.stats.units_pruned_index, b.stats.units_pruned_index) << q;
+    EXPECT_TRUE(b.stats.errors.empty()) << q;
+  }
+  // 9, 99, 999, 9999 and 99999.
+  EXPECT_EQ(run(lz4_dir.path(), "/event 9+ / | count").count, 5u);
 }
 
 }  // namespace

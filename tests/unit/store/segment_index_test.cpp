@@ -32,9 +32,12 @@ struct Written {
   std::vector<OwnedEvent> events;
 };
 
-Written write_varied(const std::filesystem::path& dir, std::size_t n, std::uint64_t segment_bytes) {
+Written write_varied(const std::filesystem::path& dir, std::size_t n, std::uint64_t segment_bytes,
+                     const std::string& codec = "zstd") {
   Written w;
-  auto out = StoreOutput::open(test_config(dir, segment_bytes));
+  auto config = test_config(dir, segment_bytes);
+  config.codec = codec;
+  auto out = StoreOutput::open(config);
   EXPECT_TRUE(out) << out.error().message;
   if (!out) return w;
   for (std::size_t first = 0; first < n; first += 500) {
@@ -599,6 +602,84 @@ TEST(SegmentIndex, FormatTwoBlockedSegmentsAreStillRead) {
   EXPECT_EQ(store->segments()[0]->header().version, 2u);
   EXPECT_EQ(store->segments()[1]->header().version, segment_format_version);
   EXPECT_EQ(read_store(dir.path()).events.size(), w.events.size() + 5);
+}
+
+TEST(SegmentIndex, Lz4BlocksDecodeAsWrittenAndFailAloneWhenDamaged) {
+  test::TempDir dir;
+  const auto w = write_varied(dir.path(), 10'000, 64 << 20, "lz4");
+  const auto file = dir.path() / segment_file_name(0);
+  std::uint64_t victim = 0;
+  {
+    auto seg = SegmentIndex::open(file);
+    ASSERT_TRUE(seg) << seg.error().message;
+    ASSERT_EQ((*seg)->blocks().size(), 3u);
+    const std::string bytes = test::read_file(file);
+    BlockScratch scratch;
+    std::size_t next = 0;
+    for (std::size_t b = 0; b < 3; ++b) {
+      const BlockInfo& block = (*seg)->blocks()[b];
+      EXPECT_EQ(bytes.substr(block.data_offset, 4), "SLZ4");
+      auto events = (*seg)->decode(b, scratch);
+      ASSERT_TRUE(events) << events.error().message;
+      for (const auto& ev : *events)
+        ASSERT_EQ(OwnedEvent::from(ev.event, ev.source_path), w.events[next++]);
+      auto raws = (*seg)->decode_raw(b, scratch);
+      ASSERT_TRUE(raws);
+      ASSERT_EQ(raws->size(), block.events);
+      EXPECT_EQ((*raws)[0], w.events[next - block.events].raw);
+    }
+    EXPECT_EQ(next, w.events.size());
+    victim = (*seg)->blocks()[1].data_offset + 100;
+  }
+  // The same events compressed with zstd take less room.
+  test::TempDir zstd_dir;
+  write_varied(zstd_dir.path(), 10'000, 64 << 20);
+  EXPECT_LT(std::filesystem::file_size(zstd_dir.path() / segment_file_name(0)),
+            std::filesystem::file_size(file));
+  flip_byte(file, victim);
+  auto seg = SegmentIndex::open(file);
+  ASSERT_TRUE(seg);
+  BlockScratch scratch;
+  auto bad = (*seg)->decode(1, scratch);
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().message.find("block 1 (sequences 4096..8191): data CRC32C mismatch"),
+            std::string::npos)
+      << bad.error().message;
+  EXPECT_TRUE((*seg)->decode(0, scratch));
+  EXPECT_TRUE((*seg)->decode(2, scratch));
+}
+
+TEST(SegmentIndex, Lz4BlockWithAValidCrcButBadContentIsAnError) {
+  test::TempDir dir;
+  write_varied(dir.path(), 5'000, 64 << 20, "lz4");
+  const auto file = dir.path() / segment_file_name(0);
+  std::string bytes = test::read_file(file);
+  std::uint64_t footer_offset;
+  std::memcpy(&footer_offset, bytes.data() + bytes.size() - blocks_trailer_bytes + 8, 8);
+  // Damage block 0's LZ4 data, then make its data CRC (and the footer's) match again: the
+  // decoder must reject the block, not read out of bounds.
+  std::uint64_t data_offset;
+  std::uint32_t data_bytes;
+  std::memcpy(&data_offset, bytes.data() + footer_offset + 40, 8);
+  std::memcpy(&data_bytes, bytes.data() + footer_offset + 48, 4);
+  for (std::uint32_t i = 4; i < data_bytes; i += 7)
+    bytes[data_offset + i] = static_cast<char>(0xFF);
+  const std::uint32_t data_crc = crc32c(bytes.data() + data_offset, data_bytes);
+  std::memcpy(bytes.data() + footer_offset + 56, &data_crc, 4);
+  std::uint32_t count;
+  std::memcpy(&count, bytes.data() + bytes.size() - blocks_trailer_bytes + 16, 4);
+  const std::uint32_t footer_crc =
+      crc32c(bytes.data() + footer_offset, std::size_t{count} * block_footer_entry_bytes);
+  std::memcpy(bytes.data() + bytes.size() - blocks_trailer_bytes + 20, &footer_crc, 4);
+  std::ofstream(file, std::ios::binary | std::ios::trunc).write(bytes.data(), bytes.size());
+  auto seg = SegmentIndex::open(file);
+  ASSERT_TRUE(seg) << seg.error().message;
+  BlockScratch scratch;
+  auto bad = (*seg)->decode(0, scratch);
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().message.find("block 0 (sequences 0..4095): "), std::string::npos)
+      << bad.error().message;
+  EXPECT_TRUE((*seg)->decode(1, scratch));
 }
 
 TEST(SegmentIndex, ConcurrentIndexReaderSeesEverySequenceOnceWhileSegmentsSeal) {

@@ -109,12 +109,15 @@
 ///
 /// A code column of width 0 means every code is 0 (a one-entry dictionary).
 ///
-/// Data: one zstd frame (CRC32C of the compressed bytes in the footer entry). Decompressed, it
-/// is four streams and their lengths: the raw stream (every event's raw bytes back to back), the
-/// times, rows and slots streams, then three u32: the byte lengths of times, rows and slots (raw
-/// takes the rest). The times stream holds per event varint zigzag(event_time_ns − the previous
-/// event's), then per event varint zigzag(receive_time_ns − the previous event's), each column's
-/// first value against the block's min event time. Per event, the rows stream holds:
+/// Data (CRC32C of the compressed bytes in the footer entry): one zstd frame, or in format 3 the
+/// four bytes `SLZ4` (`block_lz4_magic`) followed by one LZ4 block (the LZ4 block format, no
+/// frame) that decompresses to the footer's size after decompression; `[store] codec` picks one
+/// per segment. Decompressed, it is four streams and their lengths: the raw stream (every event's
+/// raw bytes back to back), the times, rows and slots streams, then three u32: the byte lengths of
+/// times, rows and slots (raw takes the rest). The times stream holds per event varint
+/// zigzag(event_time_ns − the previous event's), then per event varint zigzag(receive_time_ns − the
+/// previous event's), each column's first value against the block's min event time. Per event, the
+/// rows stream holds:
 ///
 /// | field | encoding |
 /// | --- | --- |
@@ -181,6 +184,9 @@ inline constexpr char segment_magic[8] = {'S', 'L', 'U', 'I', 'C', 'E', 'S', 'G'
 inline constexpr std::uint32_t segment_format_version = 3;
 /// The oldest format version still read.
 inline constexpr std::uint32_t oldest_segment_format_version = 1;
+/// First bytes of a format-3 block's data compressed with LZ4 (a zstd frame starts with
+/// 28 B5 2F FD, so the two cannot be confused).
+inline constexpr char block_lz4_magic[4] = {'S', 'L', 'Z', '4'};
 inline constexpr char blocks_trailer_magic[8] = {'S', 'L', 'U', 'I', 'C', 'E', 'F', 'T'};
 inline constexpr std::size_t blocks_trailer_bytes = 32;
 inline constexpr std::size_t block_footer_entry_bytes = 64;
