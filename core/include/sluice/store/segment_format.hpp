@@ -39,8 +39,9 @@
 /// segments are read as record logs and converted to blocks the next time a writer opens the
 /// store. Format 3 differs from format 2 only in the block layout (see "Blocks"): a segment token
 /// filter before the footer (named by the trailer), and each block's token filter first in its
-/// index area with a CRC32C of its own in the footer entry. Record logs of formats 2 and 3 are
-/// the same; blocked segments of format 2 stay readable as they are.
+/// index area with a CRC32C of its own in the footer entry, and block data that may be LZ4 as
+/// well as zstd. Record logs of formats 2 and 3 are the same; blocked segments of format 2 stay
+/// readable as they are.
 ///
 /// ## Record log
 ///
