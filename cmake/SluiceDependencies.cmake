@@ -15,6 +15,8 @@ pkg_check_modules(RE2 REQUIRED IMPORTED_TARGET re2)
 # Linear algebra for the CPU anomaly scorer (header-only, Debian libeigen3-dev).
 find_package(Eigen3 3.3 REQUIRED NO_MODULE)
 pkg_check_modules(ZSTD REQUIRED IMPORTED_TARGET libzstd)
+# LZ4: the store's faster-to-read block codec (`[store] codec = "lz4"`, Debian liblz4-dev).
+pkg_check_modules(LZ4 REQUIRED IMPORTED_TARGET liblz4)
 # oneTBB: parallel search over store blocks (core/src/search) and the correlation engine's
 # shards updated in parallel (core/src/correlate).
 find_package(TBB REQUIRED)

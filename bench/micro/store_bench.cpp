@@ -105,8 +105,8 @@ std::filesystem::path fresh_dir(const std::string& name) {
   return dir;
 }
 
-sluice::StoreConfig bench_config(const std::filesystem::path& dir, const char* fsync,
-                                 int level = 1) {
+sluice::StoreConfig bench_config(const std::filesystem::path& dir, const char* fsync, int level = 1,
+                                 const char* codec = "zstd") {
   sluice::StoreConfig config;
   config.path = dir.string();
   config.fsync = fsync;
@@ -114,6 +114,7 @@ sluice::StoreConfig bench_config(const std::filesystem::path& dir, const char* f
   config.max_segment_age_seconds = 0;
   config.max_total_bytes = 1ull << 30;
   config.compression_level = level;
+  config.codec = codec;
   return config;
 }
 
@@ -169,6 +170,7 @@ void BM_StoreIngest(benchmark::State& state) {
   constexpr int copies = 8;
   const bool batch_sync = state.range(0) != 0;
   const int level = static_cast<int>(state.range(1));
+  const char* codec = state.range(2) != 0 ? "lz4" : "zstd";
   const auto dir = fresh_dir("ingest");
   std::string bytes;
   std::uint64_t stored = 0, blocks = 0;
@@ -178,7 +180,8 @@ void BM_StoreIngest(benchmark::State& state) {
     std::filesystem::remove_all(dir);
     state.ResumeTiming();
     const double cpu_start = thread_cpu_seconds();
-    auto out = sluice::StoreOutput::open(bench_config(dir, batch_sync ? "batch" : "none", level));
+    auto out =
+        sluice::StoreOutput::open(bench_config(dir, batch_sync ? "batch" : "none", level, codec));
     if (!out) return state.SkipWithError(out.error().message.c_str());
     for (int copy = 0; copy < copies; ++copy)
       for (const auto& batch : c.batches) {
@@ -210,10 +213,11 @@ void BM_StoreIngest(benchmark::State& state) {
 }
 // Wall-clock time: page faults on fresh segment pages, sealing writes and msync waits count.
 BENCHMARK(BM_StoreIngest)
-    ->ArgNames({"fsync", "level"})
-    ->Args({0, 1})
-    ->Args({0, 3})
-    ->Args({1, 1})
+    ->ArgNames({"fsync", "level", "lz4"})
+    ->Args({0, 1, 0})
+    ->Args({0, 3, 0})
+    ->Args({1, 1, 0})
+    ->Args({0, 1, 1})
     ->UseRealTime()
     ->Unit(benchmark::kMillisecond);
 

@@ -2,9 +2,11 @@
 /// Fuzz target: a sealed block as read back from a damaged disk. The input supplies a block's
 /// index area and its decompressed data; the harness wraps them in a segment file with valid
 /// CRCs and a zstd frame of raw (stored) blocks, so the fuzzer reaches the index-area parser and
-/// the stream decoder behind the checksums. Whatever the bytes, `SegmentIndex::open` and `decode`
-/// either reject them with an error or return events whose views lie inside the segment mapping
-/// or the scratch buffer.
+/// the stream decoder behind the checksums. The first byte's top bit picks the segment format
+/// (2: one CRC over the index area; 3: the token filter first, with a CRC of its own), and each
+/// input is read with the index checked at open and on first use. Whatever the bytes,
+/// `SegmentIndex::open` and `decode` either reject them with an error or return events whose views
+/// lie inside the segment mapping or the scratch buffer.
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -49,7 +51,8 @@ std::string raw_zstd_frame(std::string_view data) {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* bytes, std::size_t size) {
   if (size < 3) return 0;
-  const std::uint32_t events = 1 + bytes[0];
+  const std::uint32_t events = 1 + (bytes[0] & 0x7F);
+  const std::uint32_t version = (bytes[0] & 0x80) ? 2 : 3;
   const std::size_t split = std::min<std::size_t>(size - 3, bytes[1] | (bytes[2] << 8));
   const std::string_view input(reinterpret_cast<const char*>(bytes) + 3, size - 3);
   const std::string_view index = input.substr(0, split);
@@ -60,6 +63,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* bytes, std::size_t siz
   h.sealed = true;
   h.blocked = true;
   h.record_count = events;
+  h.version = version;
   std::string file(sluice::segment_header_bytes, '\0');
   sluice::encode_segment_header(h, reinterpret_cast<std::byte*>(file.data()));
   const std::uint64_t index_offset = file.size();
@@ -72,7 +76,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* bytes, std::size_t siz
   std::string footer;
   put<std::uint64_t>(footer, 0);
   put<std::uint32_t>(footer, events);
-  put<std::uint32_t>(footer, sluice::crc32c(index.data(), index.size()));
+  // Format 3: the filter's bytes, as its leading bucket count says (none when it does not fit).
+  std::size_t filter_bytes = 0;
+  if (version == 3 && index.size() >= 4) {
+    std::uint32_t buckets;
+    std::memcpy(&buckets, index.data(), 4);
+    if (buckets != 0 && 4 + std::uint64_t{buckets} * 32 <= index.size())
+      filter_bytes = 4 + std::size_t{buckets} * 32;
+  }
+  const std::string_view rest = index.substr(filter_bytes);
+  put<std::uint32_t>(footer, sluice::crc32c(rest.data(), rest.size()));
   put<std::int64_t>(footer, 0);
   put<std::int64_t>(footer, 1000);
   put<std::uint64_t>(footer, index_offset);
@@ -80,7 +93,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* bytes, std::size_t siz
   put<std::uint32_t>(footer, static_cast<std::uint32_t>(frame.size()));
   put<std::uint32_t>(footer, static_cast<std::uint32_t>(data.size()));
   put<std::uint32_t>(footer, sluice::crc32c(frame.data(), frame.size()));
-  put<std::uint32_t>(footer, 0);
+  put<std::uint32_t>(footer, version == 3 ? sluice::crc32c(index.data(), filter_bytes) : 0);
   file += footer;
   file.append(sluice::blocks_trailer_magic, sizeof sluice::blocks_trailer_magic);
   put<std::uint64_t>(file, footer_offset);
@@ -93,7 +106,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* bytes, std::size_t siz
   if (::ftruncate(fd, 0) != 0 ||
       ::pwrite(fd, file.data(), file.size(), 0) != static_cast<ssize_t>(file.size()))
     std::abort();
-  auto seg = sluice::SegmentIndex::open("/proc/self/fd/" + std::to_string(fd));
+  const std::string path = "/proc/self/fd/" + std::to_string(fd);
+  if (auto lazy = sluice::SegmentIndex::open(path, sluice::IndexCheck::on_first_use)) {
+    if (const auto* filter = (*lazy)->block_tokens(0)) (void)filter->may_contain("failed");
+    (void)(*lazy)->block(0);
+  }
+  auto seg = sluice::SegmentIndex::open(path);
   if (!seg) return 0;
   if ((*seg)->blocks().size() != 1) std::abort();
   const sluice::BlockInfo& block = (*seg)->blocks()[0];

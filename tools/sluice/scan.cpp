@@ -36,6 +36,7 @@ constexpr const char* scan_usage =
     "                       without), all, none\n"
     "  --out FILE           where JSON lines go (default: stdout)\n"
     "  --store DIR          also keep every event in the event store in DIR\n"
+    "  --store-codec C      codec of the store's sealed blocks: zstd (default) or lz4\n"
     "  --no-correlation     ignore correlation rules among the rules\n"
     "  --tolerance SECONDS  correlation: accepted out-of-order lateness (default 5)\n"
     "  --stats              print counters as one JSON object, the last line on stderr\n"
@@ -83,6 +84,7 @@ int scan_command(int argc, char** argv) {
   bool stats_wanted = false;
   bool flows = true;
   std::string store_path;
+  std::string store_codec = StoreConfig{}.codec;
   std::vector<std::string> inputs;
   bool correlation_wanted = true;
   CorrelationSettings correlation;
@@ -136,6 +138,10 @@ int scan_command(int argc, char** argv) {
       const char* v = need_value("--store");
       if (v == nullptr) return 2;
       store_path = v;
+    } else if (a == "--store-codec") {
+      const char* v = need_value("--store-codec");
+      if (v == nullptr) return 2;
+      store_codec = v;
     } else if (a == "--stats") {
       stats_wanted = true;
     } else if (a == "--no-correlation") {
@@ -270,6 +276,7 @@ int scan_command(int argc, char** argv) {
   if (!store_path.empty()) {
     StoreConfig sc;
     sc.path = store_path;
+    sc.codec = store_codec;
     // Offline ingest can be replayed after a crash: sync once a second, not per batch.
     sc.fsync = "interval";
     auto added = add_store(pipeline, sc, nullptr);

@@ -485,6 +485,9 @@ Result<Config> parse_config(const std::string& text, const std::string& name) {
       st.get_int("max_total_bytes", sc.max_total_bytes, 0, std::int64_t{1} << 60);
       st.get_int("max_age_seconds", sc.max_age_seconds, 0, std::int64_t{1} << 40);
       st.get_int("compression_level", sc.compression_level, 1, 19);
+      st.get("codec", sc.codec);
+      if (BlockCodec codec; !parse_block_codec(sc.codec, codec))
+        problems.add(t->get("codec"), "store.codec", "one of zstd, lz4");
       FsyncPolicy policy;
       if (!parse_fsync_policy(sc.fsync, policy))
         problems.add(t->get("fsync"), "store.fsync", "one of batch, interval, none");

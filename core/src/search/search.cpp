@@ -12,6 +12,7 @@
 #include <mutex>
 #include <unordered_map>
 
+#include "sluice/common/assert.hpp"
 #include "sluice/output/json_lines.hpp"
 #include "store_units.hpp"
 
@@ -28,21 +29,54 @@ struct Worker {
   std::uint64_t scanned = 0;
 };
 
-/// The units that survive time and index pruning, in order of their oldest event.
+/// The units that survive time and index pruning, in order of their oldest event. The index
+/// checks run in parallel: they load the index areas of blocks that the segment token filters
+/// let through (a CRC32C and a parse each). Blocks whose index area is corrupt go to
+/// `stats.errors`, in unit order.
 std::vector<const detail::Unit*> surviving_units(const detail::StoreUnits& store,
                                                  const CompiledQuery& query,
                                                  const SearchOptions& options, SearchStats& stats) {
-  std::vector<const detail::Unit*> out;
-  for (const auto& u : store.units()) {
+  using Verdict = detail::StoreUnits::Verdict;
+  const auto& all = store.units();
+  enum : std::uint8_t { keep, pruned_time, pruned_index, corrupt };
+  std::vector<std::uint8_t> verdicts(all.size(), keep);
+  tbb::parallel_for(std::size_t{0}, all.size(), [&](std::size_t i) {
+    const detail::Unit& u = all[i];
     if (u.max_time < options.from_ns || u.min_time >= options.to_ns) {
-      ++stats.units_pruned_time;
-      continue;
+      verdicts[i] = pruned_time;
+      return;
     }
-    if (!store.may_match(u, query)) {
-      ++stats.units_pruned_index;
-      continue;
+    switch (store.may_match(u, query)) {
+      case Verdict::may_match:
+        return;
+      case Verdict::no_match:
+        verdicts[i] = pruned_index;
+        return;
+      case Verdict::corrupt:
+        verdicts[i] = corrupt;
+        return;
     }
-    out.push_back(&u);
+    SLUICE_UNREACHABLE();
+  });
+  std::vector<const detail::Unit*> out;
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    switch (verdicts[i]) {
+      case keep:
+        out.push_back(&all[i]);
+        break;
+      case pruned_time:
+        ++stats.units_pruned_time;
+        break;
+      case pruned_index:
+        ++stats.units_pruned_index;
+        break;
+      default: {
+        const detail::Unit& u = all[i];
+        const BlockInfo& b = u.segment->block(u.block_index);
+        stats.errors.push_back(SegmentError{u.segment->path(), b.data_offset, b.error});
+        break;
+      }
+    }
   }
   std::stable_sort(out.begin(), out.end(), [](const detail::Unit* a, const detail::Unit* b) {
     return a->min_time < b->min_time;

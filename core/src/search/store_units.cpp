@@ -53,7 +53,7 @@ Result<StoreUnits> StoreUnits::open(const std::filesystem::path& dir, std::int64
         return;
       }
     }
-    auto seg = SegmentIndex::open(files[i]);
+    auto seg = SegmentIndex::open(files[i], IndexCheck::on_first_use);
     if (seg) {
       opened[i] = std::shared_ptr<const SegmentIndex>(std::move(*seg));
       return;
@@ -106,26 +106,38 @@ bool dictionary_has(const std::vector<std::string_view>& dict, std::string_view 
 
 }  // namespace
 
-bool StoreUnits::may_match(const Unit& unit, const CompiledQuery& query) const {
-  if (unit.block == nullptr) return true;  // a record log has no index
-  const BlockInfo& b = *unit.block;
+StoreUnits::Verdict StoreUnits::may_match(const Unit& unit, const CompiledQuery& query) const {
+  if (unit.block == nullptr) return Verdict::may_match;  // a record log has no index
+  const SegmentIndex& seg = *unit.segment;
+  if (seg.has_segment_tokens() && !query.token_requirement().satisfied([&](std::string_view token) {
+        return seg.may_contain_token(token);
+      }))
+    return Verdict::no_match;
+  // The block's filter first: it is checked on its own (format 3), so a block it rules out
+  // costs the filter's bytes and not its dictionaries and code columns.
+  const TokenFilter* filter = seg.block_tokens(unit.block_index);
+  if (filter == nullptr) return Verdict::corrupt;
+  if (!query.token_requirement().satisfied(
+          [&](std::string_view token) { return filter->may_contain(token); }))
+    return Verdict::no_match;
+  const BlockInfo& b = seg.block(unit.block_index);
+  if (!b.error.empty()) return Verdict::corrupt;
   for (const auto& r : query.required_values()) {
     switch (r.field) {
       case FieldId::host:
-        if (!dictionary_has(b.hosts, r.value)) return false;
+        if (!dictionary_has(b.hosts, r.value)) return Verdict::no_match;
         break;
       case FieldId::app:
-        if (!dictionary_has(b.apps, r.value)) return false;
+        if (!dictionary_has(b.apps, r.value)) return Verdict::no_match;
         break;
       case FieldId::source_path:
-        if (!dictionary_has(b.source_paths, r.value)) return false;
+        if (!dictionary_has(b.source_paths, r.value)) return Verdict::no_match;
         break;
       default:
         break;
     }
   }
-  return query.token_requirement().satisfied(
-      [&](std::string_view token) { return b.may_contain_token(token); });
+  return Verdict::may_match;
 }
 
 void StoreUnits::count_codes(const CodeColumn& codes, std::size_t entries,

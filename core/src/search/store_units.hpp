@@ -43,10 +43,12 @@ struct UnitScratch {
 /// thread-safe.
 class StoreUnits {
  public:
-  /// Opens every segment, in parallel on oneTBB's pool: opening checks the CRC of every block's
-  /// index area, which is most of the cost of a query that the index answers. A segment that
-  /// cannot be opened goes to `open_errors` (as `StoreIndex::open` does). Errors: the folder
-  /// cannot be listed.
+  /// Opens every segment, in parallel on oneTBB's pool, reading its trailer, footer and segment
+  /// token filter only: a block's index area is checked and parsed when `may_match` first asks
+  /// about that block (`IndexCheck::on_first_use`), so a query that a segment's filter rules out
+  /// never reads its blocks' index areas. A segment that cannot be opened goes to `open_errors`
+  /// (as `StoreIndex::open` does), and so does a block whose footer entry is bad; a block whose
+  /// index area is corrupt is reported by `may_match`. Errors: the folder cannot be listed.
   /// Sealed segments whose header puts all their events outside [from_ns, to_ns) are not opened
   /// at all (counted in `segments_skipped`).
   static Result<StoreUnits> open(const std::filesystem::path& dir,
@@ -60,8 +62,16 @@ class StoreUnits {
   /// Segments that could not be opened and blocks whose index area is corrupt.
   const std::vector<SegmentError>& open_errors() const { return open_errors_; }
 
-  /// False when the unit's token filter or dictionaries prove that no event in it can match.
-  bool may_match(const Unit& unit, const CompiledQuery& query) const;
+  /// What the index says about a unit and a query.
+  enum class Verdict {
+    may_match,  ///< the unit must be scanned
+    no_match,   ///< its segment's or block's token filter or dictionaries rule every event out
+    corrupt,    ///< the block's index area is bad (`Unit::segment->block(i).error` says why)
+  };
+  /// Checks the segment token filter, then (loading the block's index area on first use) the
+  /// block's token filter and dictionaries. A unit that may match has its block's index loaded,
+  /// so `scan` and `fast_count` may read it. Thread-safe.
+  Verdict may_match(const Unit& unit, const CompiledQuery& query) const;
 
   /// Calls `visit(const StoredEvent&)` for every event of `unit`. Returns the error when the unit
   /// is corrupt (a record log's events before the corruption were visited; a corrupt block

@@ -6,6 +6,7 @@
 #include "block_writer.hpp"
 
 #include <fcntl.h>
+#include <lz4.h>
 #include <unistd.h>
 #include <zstd.h>
 
@@ -104,8 +105,8 @@ void BlockWriter::Dictionary::clear() {
   has_last = false;
 }
 
-BlockWriter::BlockWriter(int compression_level)
-    : level_(compression_level), cctx_(ZSTD_createCCtx()) {}
+BlockWriter::BlockWriter(int compression_level, BlockCodec codec)
+    : level_(compression_level), codec_(codec), cctx_(ZSTD_createCCtx()) {}
 
 BlockWriter::~BlockWriter() {
   abort();
@@ -190,8 +191,12 @@ void BlockWriter::add_event(const StoredEvent& stored) {
 
 Result<void> BlockWriter::flush_block(int fd, const std::filesystem::path& out_path) {
   if (events_ == 0) return {};
-  // Index area.
+  // Index area (format 3): the token filter first (it has its own CRC, so a query prunes the
+  // block by reading the filter alone), then the dictionaries and code columns.
   index_.clear();
+  tokens_.write(index_);
+  tokens_.add_to(segment_tokens_);
+  const std::size_t filter_bytes = index_.size();
   for (const Dictionary* d : {&hosts_, &apps_, &sources_}) {
     put_varint(index_, d->values.size());
     for (std::string_view v : d->values) {
@@ -212,8 +217,6 @@ Result<void> BlockWriter::flush_block(int fd, const std::filesystem::path& out_p
         put_le<std::uint32_t>(index_, c);
     }
   }
-  pad_to(index_, 0, 4);
-  tokens_.write(index_);
 
   // Data: the raw stream (already in data_), then times (from the block's minimum), rows and
   // slots, then their three lengths.
@@ -235,12 +238,28 @@ Result<void> BlockWriter::flush_block(int fd, const std::filesystem::path& out_p
   put_le<std::uint32_t>(data_, static_cast<std::uint32_t>(times_bytes));
   put_le<std::uint32_t>(data_, static_cast<std::uint32_t>(rows_.size()));
   put_le<std::uint32_t>(data_, static_cast<std::uint32_t>(slots_.size()));
-  compressed_.resize(ZSTD_compressBound(data_.size()));
-  const std::size_t csize = ZSTD_compressCCtx(cctx_, compressed_.data(), compressed_.size(),
-                                              data_.data(), data_.size(), level_);
-  if (ZSTD_isError(csize))
-    return Error{"store: zstd cannot compress a block of " + out_path.string() + ": " +
-                 ZSTD_getErrorName(csize)};
+  std::size_t csize = 0;
+  if (codec_ == BlockCodec::lz4) {
+    // The magic, then one LZ4 block (segment_format.hpp, "Blocks"). LZ4 takes int sizes; a
+    // block's data is far below 2 GiB (4096 events, 1 MiB of raw lines plus their metadata).
+    if (data_.size() > static_cast<std::size_t>(LZ4_MAX_INPUT_SIZE))
+      return Error{"store: block of " + out_path.string() + " too large for LZ4"};
+    const int n = static_cast<int>(data_.size());
+    compressed_.resize(sizeof block_lz4_magic + static_cast<std::size_t>(LZ4_compressBound(n)));
+    std::memcpy(compressed_.data(), block_lz4_magic, sizeof block_lz4_magic);
+    const int written =
+        LZ4_compress_default(data_.data(), compressed_.data() + sizeof block_lz4_magic, n,
+                             static_cast<int>(compressed_.size() - sizeof block_lz4_magic));
+    if (written <= 0) return Error{"store: LZ4 cannot compress a block of " + out_path.string()};
+    csize = sizeof block_lz4_magic + static_cast<std::size_t>(written);
+  } else {
+    compressed_.resize(ZSTD_compressBound(data_.size()));
+    csize = ZSTD_compressCCtx(cctx_, compressed_.data(), compressed_.size(), data_.data(),
+                              data_.size(), level_);
+    if (ZSTD_isError(csize))
+      return Error{"store: zstd cannot compress a block of " + out_path.string() + ": " +
+                   ZSTD_getErrorName(csize)};
+  }
   if (data_.size() > UINT32_MAX || csize > UINT32_MAX)
     return Error{"store: block of " + out_path.string() + " exceeds 4 GiB"};
 
@@ -256,7 +275,8 @@ Result<void> BlockWriter::flush_block(int fd, const std::filesystem::path& out_p
 
   put_le<std::uint64_t>(footer_, first_sequence_);
   put_le<std::uint32_t>(footer_, events_);
-  put_le<std::uint32_t>(footer_, crc32c(index_.data(), index_.size()));
+  put_le<std::uint32_t>(footer_,
+                        crc32c(index_.data() + filter_bytes, index_.size() - filter_bytes));
   put_le<std::int64_t>(footer_, min_ns_);
   put_le<std::int64_t>(footer_, max_ns_);
   put_le<std::uint64_t>(footer_, index_offset);
@@ -264,7 +284,7 @@ Result<void> BlockWriter::flush_block(int fd, const std::filesystem::path& out_p
   put_le<std::uint32_t>(footer_, static_cast<std::uint32_t>(csize));
   put_le<std::uint32_t>(footer_, static_cast<std::uint32_t>(data_.size()));
   put_le<std::uint32_t>(footer_, crc32c(compressed_.data(), csize));
-  put_le<std::uint32_t>(footer_, 0);
+  put_le<std::uint32_t>(footer_, crc32c(index_.data(), filter_bytes));
   ++blocks_;
 
   reset_block();
@@ -304,6 +324,7 @@ Result<void> BlockWriter::begin(const SegmentHeader& header,
   result_ = BlockedSegment{};
   blocks_ = 0;
   footer_.clear();
+  segment_tokens_.clear();
   next_sequence_ = header.first_sequence;
   reset_block();
   // The header is written last (it carries the totals); reserve its bytes now.
@@ -356,13 +377,24 @@ Result<BlockedSegment> BlockWriter::finish(bool sync) {
     return e;
   };
   if (auto r = flush_block(fd_, out_path_); !r) return fail(r.error());
-  const std::uint64_t footer_offset = file_offset_;
-  std::string tail = footer_;
+  // The segment token filter (blocks end at a multiple of 8), then the footer and trailer. A
+  // segment of one block has none: that block's own filter says the same.
+  std::string tail;
+  std::uint32_t filter_buckets = 0;
+  std::uint32_t filter_crc = 0;
+  if (blocks_ > 1) {
+    segment_tokens_.write(tail);
+    std::memcpy(&filter_buckets, tail.data(), 4);
+    filter_crc = crc32c(tail.data(), tail.size());
+  }
+  const std::uint64_t footer_offset = file_offset_ + tail.size();
+  tail.append(footer_);
   tail.append(blocks_trailer_magic, sizeof blocks_trailer_magic);
   put_le<std::uint64_t>(tail, footer_offset);
   put_le<std::uint32_t>(tail, static_cast<std::uint32_t>(blocks_));
   put_le<std::uint32_t>(tail, crc32c(footer_.data(), footer_.size()));
-  put_le<std::uint64_t>(tail, 0);
+  put_le<std::uint32_t>(tail, filter_buckets);
+  put_le<std::uint32_t>(tail, filter_crc);
   if (auto r = write_all(fd_, tail, out_path_); !r) return fail(r.error());
   file_offset_ += tail.size();
 

@@ -17,6 +17,7 @@
 #include "sluice/common/result.hpp"
 #include "sluice/event/arena.hpp"
 #include "sluice/store/segment_format.hpp"
+#include "sluice/store/store_config.hpp"
 #include "sluice/store/token_filter.hpp"
 
 struct ZSTD_CCtx_s;
@@ -37,8 +38,8 @@ struct BlockedSegment {
 /// buffers between segments (a few MiB for 4096-event blocks).
 class BlockWriter {
  public:
-  /// `compression_level` is zstd's (1 fastest .. 19).
-  explicit BlockWriter(int compression_level);
+  /// `compression_level` is zstd's (1 fastest .. 19); `codec` compresses the blocks' data.
+  BlockWriter(int compression_level, BlockCodec codec);
   ~BlockWriter();
   BlockWriter(const BlockWriter&) = delete;
   BlockWriter& operator=(const BlockWriter&) = delete;
@@ -86,9 +87,12 @@ class BlockWriter {
   Result<void> flush_block(int fd, const std::filesystem::path& out_path);
 
   int level_;
+  BlockCodec codec_;
   ZSTD_CCtx_s* cctx_ = nullptr;
   Arena arena_;
   TokenFilterBuilder tokens_;
+  /// Every block's token hashes, for the segment token filter written before the footer.
+  TokenFilterBuilder segment_tokens_;
   Dictionary hosts_, apps_, sources_;
   std::string rows_, slots_, data_, compressed_, index_, out_, footer_;
   std::uint32_t events_ = 0;

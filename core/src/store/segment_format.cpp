@@ -74,7 +74,8 @@ void encode_segment_header(const SegmentHeader& h, std::byte* out) {
 std::optional<SegmentHeader> decode_segment_header(const std::byte* in) {
   if (std::memcmp(in, segment_magic, sizeof segment_magic) != 0) return std::nullopt;
   const auto version = load_le<std::uint32_t>(in + 8);
-  if (version != 1 && version != segment_format_version) return std::nullopt;
+  if (version < oldest_segment_format_version || version > segment_format_version)
+    return std::nullopt;
   if (load_le<std::uint32_t>(in + 12) != segment_header_bytes) return std::nullopt;
   const auto layout = load_le<std::uint32_t>(in + 60);
   if (layout > 1 || (version == 1 && layout != 0)) return std::nullopt;

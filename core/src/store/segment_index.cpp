@@ -4,6 +4,7 @@
 /// bytes' CRC, decompresses and decodes with every bound checked (the file may be damaged).
 #include "sluice/store/segment_index.hpp"
 
+#include <lz4.h>
 #include <zstd.h>
 
 #if defined(__SSE2__)
@@ -15,6 +16,7 @@
 
 #include "codec.hpp"
 #include "segment_map.hpp"
+#include "sluice/common/assert.hpp"
 #include "sluice/store/crc32c.hpp"
 
 namespace sluice {
@@ -81,12 +83,11 @@ std::uint32_t max_code(const CodeColumn& column) {
   }
 }
 
-/// Parses a block's index area (CRC already checked) into `b`; the reason on failure.
-std::string parse_index_area(std::string_view area, BlockInfo& b) {
-  Cursor c(area);
+/// Parses the dictionaries and code columns at `c` into `b`; the reason on failure.
+std::string parse_dictionaries(Cursor& c, std::size_t area_bytes, BlockInfo& b) {
   for (auto* dict : {&b.hosts, &b.apps, &b.source_paths}) {
     const std::uint64_t n = c.varint();
-    if (!c.ok() || n > area.size() || n > b.events) return "dictionary count out of range";
+    if (!c.ok() || n > area_bytes || n > b.events) return "dictionary count out of range";
     dict->reserve(n);
     for (std::uint64_t i = 0; i < n; ++i) {
       auto s = c.bytes(c.varint());
@@ -106,6 +107,14 @@ std::string parse_index_area(std::string_view area, BlockInfo& b) {
     if (width != 0 && max_code(*column) >= dict->size())
       return "code out of its dictionary's range";
   }
+  return {};
+}
+
+/// Parses a format-2 block's index area (CRC already checked) into `b`: dictionaries, code
+/// columns, then the token filter at the next multiple of 4. The reason on failure.
+std::string parse_index_area_v2(std::string_view area, BlockInfo& b) {
+  Cursor c(area);
+  if (auto why = parse_dictionaries(c, area.size(), b); !why.empty()) return why;
   const std::size_t used = area.size() - c.left();
   const std::size_t filter_at = (used + 3) & ~std::size_t{3};
   if (filter_at + 4 > area.size()) return "token filter missing";
@@ -117,16 +126,27 @@ std::string parse_index_area(std::string_view area, BlockInfo& b) {
   return {};
 }
 
+/// The byte size of a format-3 block's token filter (at the start of its index area), or 0 when
+/// its bucket count does not fit the area.
+std::uint64_t filter_bytes_v3(std::string_view area) {
+  if (area.size() < 4) return 0;
+  const auto buckets = load_le<std::uint32_t>(reinterpret_cast<const std::byte*>(area.data()));
+  const std::uint64_t bytes = 4 + std::uint64_t{buckets} * 32;
+  return buckets == 0 || bytes > area.size() ? 0 : bytes;
+}
+
 }  // namespace
 
-Result<std::unique_ptr<SegmentIndex>> SegmentIndex::open(const std::filesystem::path& file) {
+Result<std::unique_ptr<SegmentIndex>> SegmentIndex::open(const std::filesystem::path& file,
+                                                         IndexCheck check) {
   auto mapping = map_segment(file);
   if (!mapping) return mapping.error();
-  return adopt(file, *mapping);
+  return adopt(file, *mapping, check);
 }
 
 Result<std::unique_ptr<SegmentIndex>> SegmentIndex::adopt(const std::filesystem::path& file,
-                                                          const SegmentMapping& mapping) {
+                                                          const SegmentMapping& mapping,
+                                                          IndexCheck check) {
   std::unique_ptr<SegmentIndex> seg(new SegmentIndex());
   seg->path_ = file;
   seg->map_ = mapping.data;
@@ -157,8 +177,28 @@ Result<std::unique_ptr<SegmentIndex>> SegmentIndex::adopt(const std::filesystem:
   const std::byte* footer = seg->map_ + footer_offset;
   if (crc32c(footer, std::size_t{count} * block_footer_entry_bytes) != footer_crc)
     return bad_footer("CRC32C mismatch");
+  // Blocks end where the segment token filter (format 3) or the footer starts.
+  std::uint64_t blocks_end = footer_offset;
+  if (header.version >= 3) {
+    const auto buckets = load_le<std::uint32_t>(trailer + 24);
+    const auto filter_crc = load_le<std::uint32_t>(trailer + 28);
+    if (buckets != 0) {
+      const std::uint64_t filter_bytes = 4 + std::uint64_t{buckets} * 32;
+      if (filter_bytes > footer_offset - segment_header_bytes)
+        return bad_footer("segment token filter of " + std::to_string(buckets) +
+                          " buckets does not fit before the footer");
+      blocks_end = footer_offset - filter_bytes;
+      const std::byte* filter = seg->map_ + blocks_end;
+      if (load_le<std::uint32_t>(filter) != buckets || crc32c(filter, filter_bytes) != filter_crc)
+        return bad_footer("segment token filter CRC32C mismatch");
+      seg->segment_tokens_ = TokenFilter(filter, buckets);
+    } else if (filter_crc != 0) {
+      return bad_footer("segment token filter CRC without a filter");
+    }
+  }
 
   seg->blocks_.resize(count);
+  seg->index_areas_.resize(count);
   std::uint64_t expect_sequence = header.first_sequence;
   std::uint64_t total = 0;
   for (std::uint32_t i = 0; i < count; ++i) {
@@ -174,6 +214,7 @@ Result<std::unique_ptr<SegmentIndex>> SegmentIndex::adopt(const std::filesystem:
     b.data_bytes = load_le<std::uint32_t>(e + 48);
     b.data_raw_bytes = load_le<std::uint32_t>(e + 52);
     b.data_crc = load_le<std::uint32_t>(e + 56);
+    const auto filter_crc = load_le<std::uint32_t>(e + 60);
     if (b.first_sequence != expect_sequence || b.events == 0)
       return bad_footer("block " + std::to_string(i) + " starts at sequence " +
                         std::to_string(b.first_sequence) + ", expected " +
@@ -181,29 +222,88 @@ Result<std::unique_ptr<SegmentIndex>> SegmentIndex::adopt(const std::filesystem:
     expect_sequence += b.events;
     total += b.events;
     if (index_offset < segment_header_bytes || index_offset > b.data_offset ||
-        b.data_offset > footer_offset || b.data_bytes > footer_offset - b.data_offset) {
+        b.data_offset > blocks_end || b.data_bytes > blocks_end - b.data_offset) {
       b.error = block_name(file, i, b) + ": index or data area lies outside the file's blocks";
       continue;
     }
-    const std::string_view area(reinterpret_cast<const char*>(seg->map_ + index_offset),
-                                b.data_offset - index_offset);
-    if (crc32c(area.data(), area.size()) != index_crc) {
-      b.error = block_name(file, i, b) + ": index area CRC32C mismatch";
-      continue;
-    }
-    if (auto why = parse_index_area(area, b); !why.empty()) {
-      b.error = block_name(file, i, b) + ": index area: " + why;
-      b.hosts.clear();
-      b.apps.clear();
-      b.source_paths.clear();
-      b.host_codes = b.app_codes = b.source_codes = CodeColumn();
-      b.tokens = TokenFilter();
-    }
+    seg->index_areas_[i] =
+        IndexArea{index_offset, b.data_offset - index_offset, index_crc, filter_crc};
   }
   if (total != header.record_count)
     return bad_footer("blocks hold " + std::to_string(total) + " events, the header counts " +
                       std::to_string(header.record_count));
+  if (header.version >= 3) {
+    seg->filter_loaded_ = std::make_unique<std::once_flag[]>(count);
+    seg->filter_ok_.assign(count, 0);
+  }
+  seg->loaded_ = std::make_unique<std::once_flag[]>(count);
+  if (check == IndexCheck::at_open) {
+    for (std::uint32_t i = 0; i < count; ++i)
+      (void)seg->block(i);
+  }
   return seg;
+}
+
+void SegmentIndex::clear_index(BlockInfo& b, const std::string& why, std::size_t i) const {
+  b.error = block_name(path_, i, b) + ": " + why;
+  b.hosts.clear();
+  b.apps.clear();
+  b.source_paths.clear();
+  b.host_codes = b.app_codes = b.source_codes = CodeColumn();
+}
+
+void SegmentIndex::load_filter(std::size_t i) const {
+  // Format 3 only. Runs once per block, before `load_index` (which calls it first); writes only
+  // `tokens` and `filter_ok_[i]`.
+  const IndexArea& where = index_areas_[i];
+  if (where.bytes == 0) return;  // the footer already places the block outside the file
+  const std::string_view area(reinterpret_cast<const char*>(map_ + where.offset), where.bytes);
+  const std::uint64_t bytes = filter_bytes_v3(area);
+  if (bytes == 0 || crc32c(area.data(), bytes) != where.filter_crc) return;
+  blocks_[i].tokens = TokenFilter(reinterpret_cast<const std::byte*>(area.data()),
+                                  load_le<std::uint32_t>(map_ + where.offset));
+  filter_ok_[i] = 1;
+}
+
+void SegmentIndex::load_index(std::size_t i) const {
+  BlockInfo& b = blocks_[i];
+  if (!b.error.empty()) return;  // the footer already places it outside the file
+  const IndexArea& where = index_areas_[i];
+  const std::string_view area(reinterpret_cast<const char*>(map_ + where.offset), where.bytes);
+  if (header_.version < 3) {
+    if (crc32c(area.data(), area.size()) != where.crc)
+      return clear_index(b, "index area CRC32C mismatch", i);
+    if (auto why = parse_index_area_v2(area, b); !why.empty()) {
+      b.tokens = TokenFilter();
+      return clear_index(b, "index area: " + why, i);
+    }
+    return;
+  }
+  std::call_once(filter_loaded_[i], [&] { load_filter(i); });
+  if (!filter_ok_[i]) return clear_index(b, "index area CRC32C mismatch (token filter)", i);
+  const std::string_view rest = area.substr(filter_bytes_v3(area));
+  if (crc32c(rest.data(), rest.size()) != where.crc)
+    return clear_index(b, "index area CRC32C mismatch", i);
+  Cursor c(rest);
+  if (auto why = parse_dictionaries(c, rest.size(), b); !why.empty())
+    return clear_index(b, "index area: " + why, i);
+  if (!c.at_end()) return clear_index(b, "index area: bytes after the code columns", i);
+}
+
+const BlockInfo& SegmentIndex::block(std::size_t i) const {
+  SLUICE_ASSERT(i < blocks_.size());
+  if (loaded_) std::call_once(loaded_[i], [&] { load_index(i); });
+  return blocks_[i];
+}
+
+const TokenFilter* SegmentIndex::block_tokens(std::size_t i) const {
+  SLUICE_ASSERT(i < blocks_.size());
+  if (header_.version < 3) {
+    const BlockInfo& b = block(i);
+    return b.error.empty() ? &b.tokens : nullptr;
+  }
+  std::call_once(filter_loaded_[i], [&] { load_filter(i); });
+  return filter_ok_[i] ? &blocks_[i].tokens : nullptr;
 }
 
 SegmentIndex::~SegmentIndex() {
@@ -218,13 +318,29 @@ Result<std::string_view> SegmentIndex::decompress(std::size_t index, BlockScratc
   if (index >= blocks_.size())
     return Error{path_.string() + ": no block " + std::to_string(index) + " (" +
                  std::to_string(blocks_.size()) + " blocks)"};
-  const BlockInfo& b = blocks_[index];
+  const BlockInfo& b = block(index);
   if (!b.error.empty()) return Error{b.error};
   const auto fail = [&](const std::string& why) {
     return Error{block_name(path_, index, b) + ": " + why};
   };
   const auto* compressed = map_ + b.data_offset;
   if (crc32c(compressed, b.data_bytes) != b.data_crc) return fail("data CRC32C mismatch");
+  if (header_.version >= 3 && b.data_bytes >= sizeof block_lz4_magic &&
+      std::memcmp(compressed, block_lz4_magic, sizeof block_lz4_magic) == 0) {
+    if (b.data_raw_bytes > static_cast<std::uint32_t>(LZ4_MAX_INPUT_SIZE))
+      return fail("LZ4 block larger than LZ4 allows");
+    scratch.buffer_.resize(b.data_raw_bytes);
+    const int n = LZ4_decompress_safe(
+        reinterpret_cast<const char*>(compressed) + sizeof block_lz4_magic, scratch.buffer_.data(),
+        static_cast<int>(b.data_bytes - sizeof block_lz4_magic),
+        static_cast<int>(scratch.buffer_.size()));
+    if (n < 0) return fail("LZ4: malformed block");
+    if (static_cast<std::uint32_t>(n) != b.data_raw_bytes)
+      return fail("decompressed to " + std::to_string(n) + " bytes, the footer says " +
+                  std::to_string(b.data_raw_bytes));
+    if (n < 12) return fail("data shorter than its stream lengths");
+    return std::string_view(scratch.buffer_.data(), static_cast<std::size_t>(n));
+  }
   if (scratch.dctx_ == nullptr) {
     scratch.dctx_ = ZSTD_createDCtx();
     if (scratch.dctx_ == nullptr) return fail("zstd: cannot create a decompression context");

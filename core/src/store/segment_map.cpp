@@ -37,7 +37,7 @@ Result<SegmentMapping> map_segment(const std::filesystem::path& file) {
   if (!header) {
     unmap_segment(mapping.data, mapping.size);
     return Error{"store: " + file.string() +
-                 " is not a Sluice segment of format version 1 or 2 (bad header)"};
+                 " is not a Sluice segment of format version 1 to 3 (bad header)"};
   }
   mapping.header = *header;
   return mapping;

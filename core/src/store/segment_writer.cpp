@@ -64,6 +64,16 @@ bool parse_fsync_policy(std::string_view text, FsyncPolicy& out) {
   return true;
 }
 
+bool parse_block_codec(std::string_view text, BlockCodec& out) {
+  if (text == "zstd")
+    out = BlockCodec::zstd;
+  else if (text == "lz4")
+    out = BlockCodec::lz4;
+  else
+    return false;
+  return true;
+}
+
 std::string_view to_string(FsyncPolicy policy) {
   switch (policy) {
     case FsyncPolicy::batch:
@@ -82,7 +92,9 @@ SegmentWriter::SegmentWriter(const StoreConfig& config, FsyncPolicy policy, bool
       dir_(config.path),
       now_ns_(wall_clock_ns),
       seal_to_blocks_(seal_to_blocks) {
-  if (seal_to_blocks_) blocks_ = std::make_unique<BlockWriter>(config.compression_level);
+  BlockCodec codec = BlockCodec::zstd;
+  parse_block_codec(config.codec, codec);  // checked by `open`
+  if (seal_to_blocks_) blocks_ = std::make_unique<BlockWriter>(config.compression_level, codec);
 }
 
 Result<std::unique_ptr<SegmentWriter>> SegmentWriter::open(const StoreConfig& config) {
@@ -102,6 +114,8 @@ Result<std::unique_ptr<SegmentWriter>> SegmentWriter::open(const StoreConfig& co
   if (config.compression_level < 1 || config.compression_level > 19)
     return Error{"store: compression_level must be between 1 and 19, got " +
                  std::to_string(config.compression_level)};
+  if (BlockCodec codec; !parse_block_codec(config.codec, codec))
+    return Error{"store: codec must be \"zstd\" or \"lz4\", got \"" + config.codec + "\""};
   if (policy == FsyncPolicy::interval && config.fsync_interval_ms == 0)
     return Error{"store: fsync_interval_ms must be greater than 0 with fsync = \"interval\""};
   std::error_code ec;
@@ -162,7 +176,7 @@ Result<void> SegmentWriter::recover() {
       // Damage inside an old segment: keep it for forensics; readers report it. With no known
       // event time, age retention deletes it first (counted like any other deletion).
       logger.warn(
-          "{}: bad segment header (not format version 1 or 2, or sequence not its name's); "
+          "{}: bad segment header (not format version 1 to 3, or sequence not its name's); "
           "kept as is",
           file.string());
       sealed_.push_back(Sealed{seq, file, static_cast<std::uint64_t>(st.st_size), 0, 0});

@@ -227,6 +227,26 @@ void TokenFilterBuilder::clear() {
   count_ = 0;
 }
 
+void TokenFilterBuilder::add_to(TokenFilterBuilder& other) const {
+  // As in `add_tokens`: prefetch the target slots of a batch, then insert (a segment's table is
+  // far larger than a block's and mostly misses the cache).
+  constexpr std::size_t batch = 32;
+  std::uint64_t hashes[batch];
+  std::size_t pending = 0;
+  for (std::uint64_t hash : slots_) {
+    if (hash == 0) continue;
+    __builtin_prefetch(&other.slots_[hash & (other.slots_.size() - 1)]);
+    hashes[pending++] = hash;
+    if (pending == batch) {
+      for (std::size_t i = 0; i < pending; ++i)
+        other.add_hash(hashes[i]);
+      pending = 0;
+    }
+  }
+  for (std::size_t i = 0; i < pending; ++i)
+    other.add_hash(hashes[i]);
+}
+
 void TokenFilterBuilder::write(std::string& out) const {
   const std::uint32_t buckets =
       static_cast<std::uint32_t>(std::max<std::size_t>(1, (count_ * bits_per_token + 255) / 256));

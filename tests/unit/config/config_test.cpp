@@ -121,7 +121,10 @@ INSTANTIATE_TEST_SUITE_P(
                                 "bad.toml:4: general.log_level"},
                       BadConfig{"[outptu]\n[[input]]\ntype=\"stdin\"\n", "outptu: unknown key"},
                       BadConfig{"[[input]]\ntype = \"udp\"\nport = = 3\n", "bad.toml:3:"},
-                      BadConfig{"[general]\nworkers = 1\n", "input: no [[input]] section"}));
+                      BadConfig{"[general]\nworkers = 1\n", "input: no [[input]] section"},
+                      BadConfig{"[store]\npath = \"/tmp/s\"\ncodec = \"brotli\"\n[[input]]\n"
+                                "type=\"stdin\"\n",
+                                "bad.toml:3: store.codec: one of zstd, lz4"}));
 
 TEST(Config, AllProblemsReportedAtOnce) {
   auto c = parse_config("[[input]]\ntype = \"udp\"\nport = -1\nsockets = 0\nbogus = 1\n", "x.toml");

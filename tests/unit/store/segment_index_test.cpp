@@ -32,9 +32,12 @@ struct Written {
   std::vector<OwnedEvent> events;
 };
 
-Written write_varied(const std::filesystem::path& dir, std::size_t n, std::uint64_t segment_bytes) {
+Written write_varied(const std::filesystem::path& dir, std::size_t n, std::uint64_t segment_bytes,
+                     const std::string& codec = "zstd") {
   Written w;
-  auto out = StoreOutput::open(test_config(dir, segment_bytes));
+  auto config = test_config(dir, segment_bytes);
+  config.codec = codec;
+  auto out = StoreOutput::open(config);
   EXPECT_TRUE(out) << out.error().message;
   if (!out) return w;
   for (std::size_t first = 0; first < n; first += 500) {
@@ -415,6 +418,268 @@ TEST(SegmentIndex, FormatOneSegmentsAreReadAndConvertedOnOpen) {
   for (std::size_t i = 0; i < 30; ++i)
     EXPECT_EQ(after.events[i], before.events[i]);
   EXPECT_EQ(after.sequences[34], 34u);
+}
+
+TEST(SegmentIndex, SegmentTokenFilterHoldsEveryBlocksTokens) {
+  test::TempDir dir;
+  const auto w = write_varied(dir.path(), 10'000, 64 << 20);
+  auto seg = SegmentIndex::open(dir.path() / segment_file_name(0));
+  ASSERT_TRUE(seg) << seg.error().message;
+  EXPECT_EQ((*seg)->header().version, 3u);
+  ASSERT_EQ((*seg)->blocks().size(), 3u);
+  ASSERT_TRUE((*seg)->has_segment_tokens());
+  for (const auto& e : w.events) {
+    for_each_token(e.raw,
+                   [&](std::string_view t) { EXPECT_TRUE((*seg)->may_contain_token(t)) << t; });
+    ASSERT_TRUE((*seg)->may_contain_token(e.host));
+  }
+  // A field value that is not in raw, on a block other than the first.
+  EXPECT_TRUE((*seg)->may_contain_token("Zone4"));
+  std::size_t false_positives = 0;
+  for (int i = 0; i < 2000; ++i)
+    false_positives += (*seg)->may_contain_token("absent" + std::to_string(i));
+  EXPECT_LT(false_positives, 40u);
+  // One block: no segment filter (the block's says the same), and every token may be there.
+  test::TempDir small;
+  write_varied(small.path(), 100, 64 << 20);
+  auto one = SegmentIndex::open(small.path() / segment_file_name(0));
+  ASSERT_TRUE(one);
+  EXPECT_FALSE((*one)->has_segment_tokens());
+  EXPECT_TRUE((*one)->may_contain_token("absent1"));
+}
+
+TEST(SegmentIndex, IndexAreasCheckedOnFirstUseMatchThoseCheckedAtOpen) {
+  test::TempDir dir;
+  write_varied(dir.path(), 10'000, 64 << 20);
+  const auto file = dir.path() / segment_file_name(0);
+  auto eager = SegmentIndex::open(file);
+  auto lazy = SegmentIndex::open(file, IndexCheck::on_first_use);
+  ASSERT_TRUE(eager && lazy);
+  ASSERT_EQ((*lazy)->blocks().size(), 3u);
+  // Before first use only the footer's members are set.
+  EXPECT_TRUE((*lazy)->blocks()[1].hosts.empty());
+  EXPECT_EQ((*lazy)->blocks()[1].tokens.buckets(), 0u);
+  EXPECT_EQ((*lazy)->blocks()[1].first_sequence, (*eager)->blocks()[1].first_sequence);
+  // Loading from several threads at once gives each block once, equal to the eager parse.
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t)
+    threads.emplace_back([&] {
+      for (std::size_t b = 0; b < 3; ++b)
+        (void)(*lazy)->block(b);
+    });
+  for (auto& t : threads)
+    t.join();
+  for (std::size_t b = 0; b < 3; ++b) {
+    const BlockInfo& x = (*eager)->blocks()[b];
+    const BlockInfo& y = (*lazy)->block(b);
+    EXPECT_EQ(y.error, "");
+    EXPECT_EQ(y.hosts, x.hosts);
+    EXPECT_EQ(y.apps, x.apps);
+    EXPECT_EQ(y.source_paths, x.source_paths);
+    EXPECT_EQ(y.tokens.buckets(), x.tokens.buckets());
+    ASSERT_EQ(y.host_codes.size(), x.host_codes.size());
+    for (std::uint32_t i = 0; i < x.events; ++i)
+      ASSERT_EQ(y.host_codes[i], x.host_codes[i]);
+  }
+  // Decoding a block not yet loaded loads it first.
+  auto fresh = SegmentIndex::open(file, IndexCheck::on_first_use);
+  ASSERT_TRUE(fresh);
+  BlockScratch scratch;
+  auto events = (*fresh)->decode(2, scratch);
+  ASSERT_TRUE(events) << events.error().message;
+  EXPECT_EQ(events->size(), (*eager)->blocks()[2].events);
+  EXPECT_EQ((*fresh)->blocks()[2].hosts, (*eager)->blocks()[2].hosts);
+}
+
+TEST(SegmentIndex, CorruptIndexAreaCheckedOnFirstUseFailsThatBlockWhenRead) {
+  test::TempDir dir;
+  write_varied(dir.path(), 10'000, 64 << 20);
+  const auto file = dir.path() / segment_file_name(0);
+  flip_byte(file, segment_header_bytes + 2);  // in block 0's index area
+  auto lazy = SegmentIndex::open(file, IndexCheck::on_first_use);
+  ASSERT_TRUE(lazy) << lazy.error().message;
+  EXPECT_EQ((*lazy)->blocks()[0].error, "");  // not read yet
+  BlockScratch scratch;
+  auto bad = (*lazy)->decode_raw(0, scratch);
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().message.find(file.string() + ": block 0 (sequences 0..4095): index area "
+                                                     "CRC32C mismatch"),
+            std::string::npos)
+      << bad.error().message;
+  EXPECT_NE((*lazy)->block(0).error.find("index area CRC32C mismatch"), std::string::npos);
+  EXPECT_FALSE((*lazy)->block(0).may_contain_token("failed"));
+  EXPECT_EQ((*lazy)->block(1).error, "");
+  EXPECT_TRUE((*lazy)->decode(1, scratch));
+}
+
+TEST(SegmentIndex, TokenFilterIsCheckedApartFromTheDictionaries) {
+  test::TempDir dir;
+  write_varied(dir.path(), 10'000, 64 << 20);
+  const auto file = dir.path() / segment_file_name(0);
+  std::uint32_t buckets = 0;
+  {
+    const std::string bytes = test::read_file(file);
+    std::memcpy(&buckets, bytes.data() + segment_header_bytes, 4);
+  }
+  // Block 0's index area: its filter, then the dictionaries (damaged here).
+  flip_byte(file, segment_header_bytes + 4 + std::uint64_t{buckets} * 32 + 1);
+  auto lazy = SegmentIndex::open(file, IndexCheck::on_first_use);
+  ASSERT_TRUE(lazy);
+  const TokenFilter* filter = (*lazy)->block_tokens(0);
+  ASSERT_NE(filter, nullptr);  // the filter is intact and prunes on its own
+  EXPECT_TRUE(filter->may_contain("failed"));
+  EXPECT_FALSE(filter->may_contain("zk_incident"));
+  const BlockInfo& b = (*lazy)->block(0);
+  EXPECT_NE(b.error.find("block 0 (sequences 0..4095): index area CRC32C mismatch"),
+            std::string::npos)
+      << b.error;
+  EXPECT_TRUE(b.hosts.empty());
+  BlockScratch scratch;
+  EXPECT_FALSE((*lazy)->decode(0, scratch));
+  EXPECT_TRUE((*lazy)->decode(1, scratch));
+  // Damage to the filter itself fails the filter too.
+  flip_byte(file, segment_header_bytes + 40);
+  auto again = SegmentIndex::open(file, IndexCheck::on_first_use);
+  ASSERT_TRUE(again);
+  EXPECT_EQ((*again)->block_tokens(0), nullptr);
+  EXPECT_NE((*again)->block_tokens(1), nullptr);
+}
+
+TEST(SegmentIndex, CorruptSegmentTokenFilterFailsThatSegment) {
+  test::TempDir dir;
+  write_varied(dir.path(), 10'000, 64 << 20);
+  const auto file = dir.path() / segment_file_name(0);
+  std::uint64_t footer_offset = 0;
+  {
+    const std::string bytes = test::read_file(file);
+    std::memcpy(&footer_offset, bytes.data() + bytes.size() - blocks_trailer_bytes + 8, 8);
+  }
+  flip_byte(file, footer_offset - 7);  // the last bucket of the segment filter
+  for (auto check : {IndexCheck::at_open, IndexCheck::on_first_use}) {
+    auto seg = SegmentIndex::open(file, check);
+    ASSERT_FALSE(seg);
+    EXPECT_NE(seg.error().message.find("truncated or corrupt footer: segment token filter "
+                                       "CRC32C mismatch"),
+              std::string::npos)
+        << seg.error().message;
+  }
+  auto store = StoreIndex::open(dir.path());
+  ASSERT_TRUE(store);
+  EXPECT_EQ(store->errors().size(), 1u);
+}
+
+TEST(SegmentIndex, FormatTwoBlockedSegmentsAreStillRead) {
+  test::TempDir dir;
+  const auto w = write_varied(dir.path(), 10'000, 64 << 20);
+  const auto file = dir.path() / segment_file_name(0);
+  const auto v3_bytes = std::filesystem::file_size(file);
+  ASSERT_TRUE(test::downgrade_blocked_to_format_2(file));
+  EXPECT_LT(std::filesystem::file_size(file), v3_bytes);
+  for (auto check : {IndexCheck::at_open, IndexCheck::on_first_use}) {
+    auto seg = SegmentIndex::open(file, check);
+    ASSERT_TRUE(seg) << seg.error().message;
+    EXPECT_EQ((*seg)->header().version, 2u);
+    EXPECT_FALSE((*seg)->has_segment_tokens());
+    EXPECT_TRUE((*seg)->may_contain_token("absent1"));
+    ASSERT_EQ((*seg)->blocks().size(), 3u);
+    EXPECT_TRUE((*seg)->block(1).may_contain_token("Zone4"));
+  }
+  auto back = read_store(dir.path());
+  EXPECT_TRUE(back.report.errors.empty());
+  ASSERT_EQ(back.events.size(), w.events.size());
+  for (std::size_t i = 0; i < w.events.size(); ++i)
+    ASSERT_EQ(back.events[i], w.events[i]) << i;
+  // A writer opening the store keeps the format-2 segment as it is and writes format 3.
+  {
+    auto out = StoreOutput::open(test_config(dir.path(), 64 << 20));
+    ASSERT_TRUE(out) << out.error().message;
+    ASSERT_TRUE(store_batch(**out, *numbered_batch(10'000, 5)));
+  }
+  auto store = StoreIndex::open(dir.path());
+  ASSERT_TRUE(store);
+  EXPECT_TRUE(store->errors().empty());
+  ASSERT_EQ(store->segments().size(), 2u);
+  EXPECT_EQ(store->segments()[0]->header().version, 2u);
+  EXPECT_EQ(store->segments()[1]->header().version, segment_format_version);
+  EXPECT_EQ(read_store(dir.path()).events.size(), w.events.size() + 5);
+}
+
+TEST(SegmentIndex, Lz4BlocksDecodeAsWrittenAndFailAloneWhenDamaged) {
+  test::TempDir dir;
+  const auto w = write_varied(dir.path(), 10'000, 64 << 20, "lz4");
+  const auto file = dir.path() / segment_file_name(0);
+  std::uint64_t victim = 0;
+  {
+    auto seg = SegmentIndex::open(file);
+    ASSERT_TRUE(seg) << seg.error().message;
+    ASSERT_EQ((*seg)->blocks().size(), 3u);
+    const std::string bytes = test::read_file(file);
+    BlockScratch scratch;
+    std::size_t next = 0;
+    for (std::size_t b = 0; b < 3; ++b) {
+      const BlockInfo& block = (*seg)->blocks()[b];
+      EXPECT_EQ(bytes.substr(block.data_offset, 4), "SLZ4");
+      auto events = (*seg)->decode(b, scratch);
+      ASSERT_TRUE(events) << events.error().message;
+      for (const auto& ev : *events)
+        ASSERT_EQ(OwnedEvent::from(ev.event, ev.source_path), w.events[next++]);
+      auto raws = (*seg)->decode_raw(b, scratch);
+      ASSERT_TRUE(raws);
+      ASSERT_EQ(raws->size(), block.events);
+      EXPECT_EQ((*raws)[0], w.events[next - block.events].raw);
+    }
+    EXPECT_EQ(next, w.events.size());
+    victim = (*seg)->blocks()[1].data_offset + 100;
+  }
+  // The same events compressed with zstd take less room.
+  test::TempDir zstd_dir;
+  write_varied(zstd_dir.path(), 10'000, 64 << 20);
+  EXPECT_LT(std::filesystem::file_size(zstd_dir.path() / segment_file_name(0)),
+            std::filesystem::file_size(file));
+  flip_byte(file, victim);
+  auto seg = SegmentIndex::open(file);
+  ASSERT_TRUE(seg);
+  BlockScratch scratch;
+  auto bad = (*seg)->decode(1, scratch);
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().message.find("block 1 (sequences 4096..8191): data CRC32C mismatch"),
+            std::string::npos)
+      << bad.error().message;
+  EXPECT_TRUE((*seg)->decode(0, scratch));
+  EXPECT_TRUE((*seg)->decode(2, scratch));
+}
+
+TEST(SegmentIndex, Lz4BlockWithAValidCrcButBadContentIsAnError) {
+  test::TempDir dir;
+  write_varied(dir.path(), 5'000, 64 << 20, "lz4");
+  const auto file = dir.path() / segment_file_name(0);
+  std::string bytes = test::read_file(file);
+  std::uint64_t footer_offset;
+  std::memcpy(&footer_offset, bytes.data() + bytes.size() - blocks_trailer_bytes + 8, 8);
+  // Damage block 0's LZ4 data, then make its data CRC (and the footer's) match again: the
+  // decoder must reject the block, not read out of bounds.
+  std::uint64_t data_offset;
+  std::uint32_t data_bytes;
+  std::memcpy(&data_offset, bytes.data() + footer_offset + 40, 8);
+  std::memcpy(&data_bytes, bytes.data() + footer_offset + 48, 4);
+  for (std::uint32_t i = 4; i < data_bytes; i += 7)
+    bytes[data_offset + i] = static_cast<char>(0xFF);
+  const std::uint32_t data_crc = crc32c(bytes.data() + data_offset, data_bytes);
+  std::memcpy(bytes.data() + footer_offset + 56, &data_crc, 4);
+  std::uint32_t count;
+  std::memcpy(&count, bytes.data() + bytes.size() - blocks_trailer_bytes + 16, 4);
+  const std::uint32_t footer_crc =
+      crc32c(bytes.data() + footer_offset, std::size_t{count} * block_footer_entry_bytes);
+  std::memcpy(bytes.data() + bytes.size() - blocks_trailer_bytes + 20, &footer_crc, 4);
+  std::ofstream(file, std::ios::binary | std::ios::trunc).write(bytes.data(), bytes.size());
+  auto seg = SegmentIndex::open(file);
+  ASSERT_TRUE(seg) << seg.error().message;
+  BlockScratch scratch;
+  auto bad = (*seg)->decode(0, scratch);
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().message.find("block 0 (sequences 0..4095): "), std::string::npos)
+      << bad.error().message;
+  EXPECT_TRUE((*seg)->decode(1, scratch));
 }
 
 TEST(SegmentIndex, ConcurrentIndexReaderSeesEverySequenceOnceWhileSegmentsSeal) {

@@ -297,6 +297,13 @@ TEST(StoreOutput, RegistersCountersAndRejectsBadConfig) {
   bad = StoreOutput::open(config);
   ASSERT_FALSE(bad);
   EXPECT_NE(bad.error().message.find("compression_level"), std::string::npos);
+  config = test_config(dir.path() / "other", 4096);
+  config.codec = "lz5";
+  bad = StoreOutput::open(config);
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().message.find("codec must be \"zstd\" or \"lz4\", got \"lz5\""),
+            std::string::npos)
+      << bad.error().message;
   config = test_config("/proc/no/such/store", 4096);
   bad = StoreOutput::open(config);
   ASSERT_FALSE(bad);

@@ -1,19 +1,25 @@
 // SPDX-License-Identifier: Apache-2.0
 /// Helpers shared by the store tests: events made to exercise every field, an owned copy of a
-/// decoded event for comparisons, and a whole-store read into those copies.
+/// decoded event for comparisons, a whole-store read into those copies, and a rewrite of a
+/// blocked segment in the older format 2.
 #pragma once
 
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "sluice/event/event_batch.hpp"
+#include "sluice/store/crc32c.hpp"
+#include "sluice/store/segment_format.hpp"
 #include "sluice/store/segment_reader.hpp"
 #include "sluice/store/store_output.hpp"
+#include "tests_support.hpp"
 
 namespace sluice::test {
 
@@ -133,6 +139,66 @@ inline Result<void> write_record_logs(const StoreConfig& config,
     if (auto r = (*writer)->append(bytes); !r) return r;
   }
   return (*writer)->close();
+}
+
+/// Rewrites a format-3 blocked segment as format 2: the header's version; each block's index
+/// area with the token filter moved from its start to its end (after padding to 4 bytes) under
+/// one CRC32C, the block's offsets and footer entry to match; no segment token filter; a trailer
+/// without the filter words. False when the file is not a blocked segment of format 3 or cannot
+/// be rewritten.
+inline bool downgrade_blocked_to_format_2(const std::filesystem::path& file) {
+  const std::string bytes = test::read_file(file);
+  if (bytes.size() < segment_header_bytes + blocks_trailer_bytes) return false;
+  const auto get32 = [&](std::size_t at) {
+    std::uint32_t v;
+    std::memcpy(&v, bytes.data() + at, 4);
+    return v;
+  };
+  const auto get64 = [&](std::size_t at) {
+    std::uint64_t v;
+    std::memcpy(&v, bytes.data() + at, 8);
+    return v;
+  };
+  const auto set32 = [](std::string& s, std::size_t at, std::uint32_t v) {
+    std::memcpy(s.data() + at, &v, 4);
+  };
+  const auto set64 = [](std::string& s, std::size_t at, std::uint64_t v) {
+    std::memcpy(s.data() + at, &v, 8);
+  };
+  if (get32(8) != 3) return false;
+  const std::size_t trailer = bytes.size() - blocks_trailer_bytes;
+  const std::uint64_t footer_offset = get64(trailer + 8);
+  const std::uint32_t count = get32(trailer + 16);
+  std::string out = bytes.substr(0, segment_header_bytes);
+  set32(out, 8, 2);
+  std::string footer = bytes.substr(footer_offset, std::size_t{count} * block_footer_entry_bytes);
+  for (std::uint32_t i = 0; i < count; ++i) {
+    const std::size_t e = footer_offset + std::size_t{i} * block_footer_entry_bytes;
+    const std::uint64_t index_offset = get64(e + 32), data_offset = get64(e + 40);
+    const std::uint32_t data_bytes = get32(e + 48);
+    const std::string area = bytes.substr(index_offset, data_offset - index_offset);
+    const std::size_t filter_bytes = 4 + std::size_t{get32(index_offset)} * 32;
+    std::string v2 = area.substr(filter_bytes);
+    v2.resize((v2.size() + 3) & ~std::size_t{3}, '\0');
+    v2 += area.substr(0, filter_bytes);
+    std::string* entry = &footer;
+    const std::size_t at = std::size_t{i} * block_footer_entry_bytes;
+    set32(*entry, at + 12, crc32c(v2.data(), v2.size()));
+    set64(*entry, at + 32, out.size());
+    out += v2;
+    set64(*entry, at + 40, out.size());
+    set32(*entry, at + 60, 0);
+    out += bytes.substr(data_offset, data_bytes);
+    out.resize((out.size() + 7) & ~std::size_t{7}, '\0');
+  }
+  std::string tail = bytes.substr(trailer, blocks_trailer_bytes);
+  set64(tail, 8, out.size());
+  set32(tail, 20, crc32c(footer.data(), footer.size()));
+  std::memset(tail.data() + 24, 0, 8);
+  out += footer + tail;
+  std::ofstream f(file, std::ios::binary | std::ios::trunc);
+  f.write(out.data(), static_cast<std::streamsize>(out.size()));
+  return static_cast<bool>(f);
 }
 
 /// A store config for tests: the folder, small segments, no age roll.

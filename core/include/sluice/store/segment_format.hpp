@@ -25,7 +25,7 @@
 /// | offset | size | field |
 /// | --- | --- | --- |
 /// | 0 | 8 | magic `SLUICESG` |
-/// | 8 | 4 | u32 format version (2; 1 is still read, see below) |
+/// | 8 | 4 | u32 format version (3; 1 and 2 are still read, see below) |
 /// | 12 | 4 | u32 header size in bytes (64) |
 /// | 16 | 8 | i64 creation time, ns since the epoch (wall clock) |
 /// | 24 | 8 | u64 first sequence (equals the file name's) |
@@ -37,7 +37,11 @@
 ///
 /// Format 1 differs from format 2 only in the record payload (it has no template id); format-1
 /// segments are read as record logs and converted to blocks the next time a writer opens the
-/// store.
+/// store. Format 3 differs from format 2 only in the block layout (see "Blocks"): a segment token
+/// filter before the footer (named by the trailer), and each block's token filter first in its
+/// index area with a CRC32C of its own in the footer entry, and block data that may be LZ4 as
+/// well as zstd. Record logs of formats 2 and 3 are the same; blocked segments of format 2 stay
+/// readable as they are.
 ///
 /// ## Record log
 ///
@@ -81,26 +85,40 @@
 /// ## Blocks
 ///
 /// After the header, blocks back to back, each starting at a multiple of 8 bytes: the block's
-/// index area, then its compressed data. Then the footer, then the 32-byte trailer that ends the
-/// file.
+/// index area, then its compressed data. Then (format 3) the segment token filter, then the
+/// footer, then the 32-byte trailer that ends the file.
 ///
-/// Index area (CRC32C in the footer entry):
+/// Segment token filter (format 3): a token filter (token_filter.hpp layout: u32 bucket count
+/// B, then B × 32 bytes) over the tokens of every block of the segment, starting at a multiple
+/// of 8 bytes and ending where the footer starts. Its CRC32C and B are in the trailer, so a
+/// query whose terms are absent from the whole segment reads the trailer, the footer and this
+/// filter, and no block's index area. It is sized like a block's filter (12 bits per distinct
+/// token of the segment). A segment of one block has none (B = 0 in the trailer): that block's
+/// filter says the same.
+///
+/// Index area, format 3 (the footer entry holds a CRC32C of the token filter and one of the
+/// rest, so a query that prunes the block by its filter checks and reads the filter alone):
 ///
 /// | field | encoding |
 /// | --- | --- |
-/// | host, app, source path dictionaries | each: varint count, then per entry varint length, bytes
-/// | | host, app, source code columns | each: u8 width (0, 1, 2, 4), then width × events bytes | |
-/// padding | zeros to a multiple of 4 bytes from the area's start | | token filter |
-/// token_filter.hpp: u32 bucket count B, then B × 32 bytes |
+/// | token filter | token_filter.hpp: u32 bucket count B, then B × 32 bytes |
+/// | host, app, source path dictionaries | each: varint count, then per entry length, bytes |
+/// | host, app, source code columns | each: u8 width (0, 1, 2, 4), then width × events bytes |
+///
+/// Index area, format 2 (one CRC32C over all of it): the dictionaries and code columns as above,
+/// zero padding to a multiple of 4 bytes from the area's start, then the token filter.
 ///
 /// A code column of width 0 means every code is 0 (a one-entry dictionary).
 ///
-/// Data: one zstd frame (CRC32C of the compressed bytes in the footer entry). Decompressed, it
-/// is four streams and their lengths: the raw stream (every event's raw bytes back to back), the
-/// times, rows and slots streams, then three u32: the byte lengths of times, rows and slots (raw
-/// takes the rest). The times stream holds per event varint zigzag(event_time_ns − the previous
-/// event's), then per event varint zigzag(receive_time_ns − the previous event's), each column's
-/// first value against the block's min event time. Per event, the rows stream holds:
+/// Data (CRC32C of the compressed bytes in the footer entry): one zstd frame, or in format 3 the
+/// four bytes `SLZ4` (`block_lz4_magic`) followed by one LZ4 block (the LZ4 block format, no
+/// frame) that decompresses to the footer's size after decompression; `[store] codec` picks one
+/// per segment. Decompressed, it is four streams and their lengths: the raw stream (every event's
+/// raw bytes back to back), the times, rows and slots streams, then three u32: the byte lengths of
+/// times, rows and slots (raw takes the rest). The times stream holds per event varint
+/// zigzag(event_time_ns − the previous event's), then per event varint zigzag(receive_time_ns − the
+/// previous event's), each column's first value against the block's min event time. Per event, the
+/// rows stream holds:
 ///
 /// | field | encoding |
 /// | --- | --- |
@@ -125,7 +143,7 @@
 /// | --- | --- | --- |
 /// | 0 | 8 | u64 first sequence |
 /// | 8 | 4 | u32 events |
-/// | 12 | 4 | u32 index area CRC32C |
+/// | 12 | 4 | u32 index area CRC32C (format 3: of the area after the token filter) |
 /// | 16 | 8 | i64 min event time (ns) |
 /// | 24 | 8 | i64 max event time (ns) |
 /// | 32 | 8 | u64 index area offset in the file (its size: data offset − index offset) |
@@ -133,7 +151,7 @@
 /// | 48 | 4 | u32 data bytes (compressed) |
 /// | 52 | 4 | u32 data bytes after decompression |
 /// | 56 | 4 | u32 data CRC32C |
-/// | 60 | 4 | reserved, 0 |
+/// | 60 | 4 | u32 format 3: CRC32C of the block's token filter (format 2: reserved, 0) |
 ///
 /// Trailer (`blocks_trailer_bytes` = 32, the last bytes of the file):
 ///
@@ -143,7 +161,13 @@
 /// | 8 | 8 | u64 footer offset |
 /// | 16 | 4 | u32 block count |
 /// | 20 | 4 | u32 footer CRC32C (of block count × 64 bytes) |
-/// | 24 | 8 | reserved, 0 |
+/// | 24 | 4 | u32 segment token filter bucket count B; 0: no segment filter (format 2: always 0) |
+/// | 28 | 4 | u32 CRC32C of the segment token filter's 4 + 32 × B bytes (format 2: reserved, 0) |
+///
+/// A reader checks the trailer, the footer's CRC and (format 3) the segment filter's CRC when it
+/// opens a segment. A block's index area is checked by its CRC before any of it is trusted:
+/// either for every block at open, or when a query first reads that block's index
+/// (`SegmentIndex::open` with `IndexCheck::on_first_use`).
 #pragma once
 
 #include <cstddef>
@@ -158,7 +182,12 @@
 namespace sluice {
 
 inline constexpr char segment_magic[8] = {'S', 'L', 'U', 'I', 'C', 'E', 'S', 'G'};
-inline constexpr std::uint32_t segment_format_version = 2;
+inline constexpr std::uint32_t segment_format_version = 3;
+/// The oldest format version still read.
+inline constexpr std::uint32_t oldest_segment_format_version = 1;
+/// First bytes of a format-3 block's data compressed with LZ4 (a zstd frame starts with
+/// 28 B5 2F FD, so the two cannot be confused).
+inline constexpr char block_lz4_magic[4] = {'S', 'L', 'Z', '4'};
 inline constexpr char blocks_trailer_magic[8] = {'S', 'L', 'U', 'I', 'C', 'E', 'F', 'T'};
 inline constexpr std::size_t blocks_trailer_bytes = 32;
 inline constexpr std::size_t block_footer_entry_bytes = 64;
@@ -196,7 +225,7 @@ struct SegmentHeader {
 /// Writes the 64 header bytes of `header` (of its `version`) to `out`. Does not allocate.
 void encode_segment_header(const SegmentHeader& header, std::byte* out);
 
-/// Decodes 64 header bytes; nullopt when the magic, version (1 or 2) or header size does not
+/// Decodes 64 header bytes; nullopt when the magic, version (1 to 3) or header size does not
 /// match, or the layout is unknown.
 std::optional<SegmentHeader> decode_segment_header(const std::byte* in);
 
@@ -226,7 +255,7 @@ struct StoredEvent {
   std::uint64_t sequence = 0;
 };
 
-/// Decodes a payload (CRC already checked) of format `version` (1 or 2) into `out`. Returns false
+/// Decodes a payload (CRC already checked) of format `version` (1 to 3) into `out`. Returns false
 /// when the bytes do not follow the layout above (out of bounds, a reference outside `raw`, an
 /// unknown enum value). Field arrays come from `arena`; nothing else allocates. Thread-safe.
 bool decode_record(std::string_view payload, StoredEvent& out, Arena& arena,

@@ -8,6 +8,8 @@
 /// Typical use (one query):
 ///
 ///     auto store = StoreIndex::open(dir);                // lists and opens every segment
+///     // (a query opens each with `IndexCheck::on_first_use` and prunes a whole segment with
+///     // `seg->may_contain_token`, then a block with `seg->block_tokens(b)`, before `block(b)`)
 ///     for (const auto& err : store->errors()) report(err);  // unreadable segments, named
 ///     for (const auto& seg : store->segments()) {
 ///       if (!seg->blocked()) { scan seg->log_reader() record by record; continue; }
@@ -39,6 +41,7 @@
 #include <cstring>
 #include <filesystem>
 #include <memory>
+#include <mutex>
 #include <span>
 #include <string>
 #include <string_view>
@@ -117,7 +120,8 @@ struct BlockInfo {
   TokenFilter tokens;
   /// Non-empty when the block's index area is corrupt (CRC mismatch, bad layout): "<file>: block
   /// N (sequences A..B): <why>". Its other members are then only the footer's (sequences, times)
-  /// and it cannot be decoded; the other blocks are unaffected.
+  /// (format 3: and its token filter when the filter's own CRC matched) and it cannot be decoded;
+  /// the other blocks are unaffected.
   std::string error;
 
   /// False when `token` (any case) is certainly in no event of this block.
@@ -152,16 +156,27 @@ class BlockScratch {
   ZSTD_DCtx_s* dctx_ = nullptr;
 };
 
+/// When `SegmentIndex::open` checks and parses the blocks' index areas.
+enum class IndexCheck {
+  /// Every block's, at open: `blocks()` is complete. For readers that visit every block.
+  at_open,
+  /// A block's on its first `block(i)` (or decode): a query that the segment token filter or
+  /// the time range rules out reads no index area at all. `blocks()` then holds only what the
+  /// footer says (sequences, times, data location) for blocks not yet loaded.
+  on_first_use,
+};
+
 /// One segment file opened for reading: its header, and for a sealed segment in the block
 /// layout its blocks. Owns a read-only mapping of the file (released by the destructor).
 /// Every const member is thread-safe.
 class SegmentIndex {
  public:
-  /// Maps `file`, checks its header and, for the block layout, the trailer, the footer's CRC and
-  /// every block's index area (a bad index area marks that block only, see `BlockInfo::error`).
-  /// Errors name the file and what is wrong: not a segment, unknown version, truncated or
-  /// corrupt footer.
-  static Result<std::unique_ptr<SegmentIndex>> open(const std::filesystem::path& file);
+  /// Maps `file`, checks its header and, for the block layout, the trailer, the footer's CRC,
+  /// the segment token filter's CRC (format 3) and, with `IndexCheck::at_open`, every block's
+  /// index area (a bad index area marks that block only, see `BlockInfo::error`). Errors name
+  /// the file and what is wrong: not a segment, unknown version, truncated or corrupt footer.
+  static Result<std::unique_ptr<SegmentIndex>> open(const std::filesystem::path& file,
+                                                    IndexCheck check = IndexCheck::at_open);
   ~SegmentIndex();
   SegmentIndex(const SegmentIndex&) = delete;
   SegmentIndex& operator=(const SegmentIndex&) = delete;
@@ -172,8 +187,31 @@ class SegmentIndex {
   /// a sealed one the writer has not converted yet (it converts them at the next open), or a
   /// format-1 segment. A record log has no blocks and is read with `log_reader()`.
   bool blocked() const { return blocked_; }
-  /// The blocks in sequence order; empty for a record log.
+  /// The blocks in sequence order; empty for a record log. Opened with
+  /// `IndexCheck::on_first_use`, the index members of a block (dictionaries, code columns,
+  /// filter, index errors) are set only once `block(i)` has loaded it: use `block(i)` then.
   std::span<const BlockInfo> blocks() const { return blocks_; }
+  /// Block `i` (< blocks().size()) with its index area checked and parsed: loaded on the first
+  /// call when the segment was opened with `IndexCheck::on_first_use` (a CRC32C over the area
+  /// and its parse; `BlockInfo::error` says when it is bad). Thread-safe; the returned reference
+  /// lives as long as this object.
+  const BlockInfo& block(std::size_t i) const;
+  /// Block `i`'s token filter, checked on its own on first use (format 3: the filter has its own
+  /// CRC, so pruning a block reads its filter and nothing else of its index area); null when the
+  /// block's index area is bad (`block(i).error` then says why). Format 2: as `block(i).tokens`.
+  /// Thread-safe.
+  const TokenFilter* block_tokens(std::size_t i) const;
+  /// False when `hash` (from `token_hash`) is certainly in no event of the segment: the segment
+  /// token filter of a format-3 segment of several blocks; true when there is no such filter.
+  bool may_contain_hash(std::uint64_t hash) const {
+    return segment_tokens_.buckets() == 0 || segment_tokens_.may_contain_hash(hash);
+  }
+  /// As `may_contain_hash` for a token (any case).
+  bool may_contain_token(std::string_view token) const {
+    return may_contain_hash(token_hash(token));
+  }
+  /// True when the segment has a segment token filter (format 3, more than one block).
+  bool has_segment_tokens() const { return segment_tokens_.buckets() != 0; }
 
   /// Decodes every event of block `block` into `scratch` and returns them in sequence order
   /// (`StoredEvent::sequence` set). Thread-safe: many threads may decode blocks of one segment at
@@ -200,15 +238,35 @@ class SegmentIndex {
   SegmentIndex() = default;
   /// `open` on a file already mapped by `map_segment`; takes the mapping over (even on error).
   static Result<std::unique_ptr<SegmentIndex>> adopt(const std::filesystem::path& file,
-                                                     const SegmentMapping& mapping);
+                                                     const SegmentMapping& mapping,
+                                                     IndexCheck check = IndexCheck::at_open);
   /// Checks the data CRC of block `index` and decompresses it into `scratch.buffer_`.
   Result<std::string_view> decompress(std::size_t index, BlockScratch& scratch) const;
+  /// Checks and parses block `i`'s index area into `blocks_[i]` (sets its error when bad).
+  void load_index(std::size_t i) const;
+  /// Format 3: checks block `i`'s token filter alone and sets its `tokens` and `filter_ok_`.
+  void load_filter(std::size_t i) const;
+  /// Sets `b.error` to "<block>: `why`" and clears its dictionaries and code columns.
+  void clear_index(BlockInfo& b, const std::string& why, std::size_t i) const;
+  /// Where a block's index area lies and its CRCs, from the footer.
+  struct IndexArea {
+    std::uint64_t offset = 0;
+    std::uint64_t bytes = 0;       ///< 0: the footer entry is bad (the block's error says why)
+    std::uint32_t crc = 0;         ///< of the area (format 3: of the area after the filter)
+    std::uint32_t filter_crc = 0;  ///< format 3: of the token filter
+  };
   std::filesystem::path path_;
   const std::byte* map_ = nullptr;
   std::size_t size_ = 0;
   SegmentHeader header_;
   bool blocked_ = false;
-  std::vector<BlockInfo> blocks_;
+  /// Index members of a block are written once, under its `loaded_` flag (`load_index`).
+  mutable std::vector<BlockInfo> blocks_;
+  std::vector<IndexArea> index_areas_;
+  std::unique_ptr<std::once_flag[]> loaded_;         ///< per block: `load_index` ran
+  std::unique_ptr<std::once_flag[]> filter_loaded_;  ///< per block (format 3): `load_filter` ran
+  mutable std::vector<std::uint8_t> filter_ok_;      ///< per block (format 3): filter intact
+  TokenFilter segment_tokens_;
 };
 
 /// Every segment of a store folder, opened once. Holds shared ownership of the segments, so a

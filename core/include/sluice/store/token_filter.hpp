@@ -55,6 +55,9 @@ class TokenFilterBuilder {
   void add_tokens(std::string_view text);
   /// Adds one hash (from `token_hash`).
   void add_hash(std::uint64_t hash);
+  /// Adds every distinct hash collected here to `other` (a segment's filter gathers those of its
+  /// blocks). `other` must be another builder.
+  void add_to(TokenFilterBuilder& other) const;
   /// Distinct hashes added since the last `clear`.
   std::size_t distinct() const { return count_; }
   /// Appends the filter (layout above) to `out`: 12 bits per distinct hash, at least one bucket.
