@@ -18,6 +18,8 @@
 #include <algorithm>
 #include <bit>
 #include <cerrno>
+#include <charconv>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -38,8 +40,28 @@ std::string_view to_string(CorrelationType type) {
       return "temporal";
     case CorrelationType::temporal_ordered:
       return "temporal_ordered";
+    case CorrelationType::value_sum:
+      return "value_sum";
+    case CorrelationType::value_avg:
+      return "value_avg";
+    case CorrelationType::value_percentile:
+      return "value_percentile";
   }
   return "unknown";
+}
+
+std::string ValueCondition::describe() const {
+  std::string out;
+  auto add = [&](std::string s) {
+    if (!out.empty()) out += " and ";
+    out += s;
+  };
+  if (min != -std::numeric_limits<double>::infinity())
+    add(fmt::format("{} {}", min_inclusive ? "gte" : "gt", min));
+  if (max != std::numeric_limits<double>::infinity())
+    add(fmt::format("{} {}", max_inclusive ? "lte" : "lt", max));
+  if (has_neq) add(fmt::format("neq {}", neq));
+  return out.empty() ? "any" : out;
 }
 
 std::string CountCondition::describe() const {
@@ -101,6 +123,30 @@ namespace {
 
 constexpr std::uint32_t nil = 0xffffffffu;
 constexpr std::int64_t no_time = std::numeric_limits<std::int64_t>::min();
+/// value_sum/value_avg: the value of an input that is no number (a NaN no parse produces).
+constexpr std::uint64_t non_numeric_bits = 0x7ff8'dead'0000'0000ull;
+
+double as_double(std::uint64_t bits) {
+  return std::bit_cast<double>(bits);
+}
+std::uint64_t bits_of(double v) {
+  return std::bit_cast<std::uint64_t>(v);
+}
+
+/// A decimal number as value_sum and value_avg read it: optional blanks around, an optional
+/// sign, digits with an optional fraction and exponent. Infinity and NaN are not numbers here.
+std::uint64_t parse_number(std::string_view v) {
+  while (!v.empty() && (v.front() == ' ' || v.front() == '\t'))
+    v.remove_prefix(1);
+  while (!v.empty() && (v.back() == ' ' || v.back() == '\t'))
+    v.remove_suffix(1);
+  if (!v.empty() && v.front() == '+') v.remove_prefix(1);
+  double x = 0;
+  const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), x);
+  if (v.empty() || ec != std::errc{} || end != v.data() + v.size() || !std::isfinite(x))
+    return non_numeric_bits;
+  return bits_of(x + 0.0);  // -0 becomes 0: equal values, equal bits
+}
 
 /// One windowed event as the engine reasons about it: its time, its reference and
 /// (value_count) the value's hash or (temporal_ordered) the event's own time.
@@ -173,6 +219,7 @@ struct RuleRuntime {
   std::uint32_t steps;
   std::uint64_t need;  ///< monotone: the count that fires
   bool monotone;
+  CorrelationType type;
   std::uint32_t width;  ///< slots per item (see `Slot`)
 };
 
@@ -189,6 +236,8 @@ struct Shard {
   std::uint64_t applied = 0;
   std::uint64_t evicted = 0;
   std::uint64_t expired = 0;
+  std::uint64_t non_numeric = 0;
+  std::uint64_t window_overflow = 0;
 };
 
 }  // namespace
@@ -213,7 +262,8 @@ struct CorrelationEngine::Impl {
   std::uint64_t dropped_restored = 0;
   // Counters for other threads (metrics), copied by the owning thread after every change:
   // reading the shards themselves from another thread would race with their updates.
-  std::atomic<std::uint64_t> published[12] = {};
+  static constexpr int n_published = 14;
+  std::atomic<std::uint64_t> published[n_published] = {};
 
   ~Impl() {
     for (auto& sh : shards)
@@ -236,10 +286,15 @@ struct CorrelationEngine::Impl {
       r.seed = correlation_hash(id, 0x5eed5eed5eed5eedull);
       r.timespan = std::max<std::int64_t>(0, sp.rule.timespan_ns);
       r.steps = static_cast<std::uint32_t>(std::max<std::size_t>(1, sp.rule.rules.size()));
-      r.monotone = sp.rule.condition.monotone();
+      r.type = sp.rule.type;
+      // A percentage needs a population: value_percentile is always decided when its window
+      // closes (deciding per event would see the first event alone, at 100 %).
+      r.monotone = r.type == CorrelationType::value_percentile ? false
+                   : is_metric(r.type)                         ? sp.rule.value_condition.monotone()
+                                                               : sp.rule.condition.monotone();
       r.need = std::max<std::uint64_t>(1, sp.rule.condition.min);
-      r.width = sp.rule.type == CorrelationType::value_count ||
-                        sp.rule.type == CorrelationType::temporal_ordered
+      r.width = r.type == CorrelationType::value_count ||
+                        r.type == CorrelationType::temporal_ordered || is_metric(r.type)
                     ? 2
                     : 1;
       rt.push_back(r);
@@ -459,6 +514,15 @@ struct CorrelationEngine::Impl {
     sh.heap_slots += std::size_t{cap} * w;
   }
 
+  /// Removes item `i`, keeping the order of the rest.
+  void erase_at(Group& g, std::uint32_t i) const {
+    const std::uint32_t w = width(g);
+    Slot* s = slots(g);
+    std::memmove(s + std::size_t{i} * w, s + std::size_t{i + 1} * w,
+                 sizeof(Slot) * (g.size - i - 1) * w);
+    --g.size;
+  }
+
   void push(Shard& sh, Group& g, const Entry& e) const {
     ensure_cap(sh, g, g.size + 1);
     set(g, g.size++, e);
@@ -501,6 +565,12 @@ struct CorrelationEngine::Impl {
   void close_window(Shard& sh, Group& g) {
     const auto& r = rt[g.corr];
     const auto type = r.spec->rule.type;
+    if (is_metric(type)) {
+      if (g.count > 0) close_metric_window(sh, g);
+      g.count = 0;
+      g.size = 0;
+      return;
+    }
     std::uint64_t count = g.count;
     std::vector<Entry> contributing;
     if (type == CorrelationType::temporal || type == CorrelationType::temporal_ordered) {
@@ -534,6 +604,83 @@ struct CorrelationEngine::Impl {
     }
   }
 
+  /// A closing window of a metric type. value_sum/value_avg: item 0 holds the running sum in
+  /// `aux`, items 1.. the last `max_refs` events. value_percentile: every event (up to
+  /// `max_window_events`), `aux` the value's hash.
+  void close_metric_window(Shard& sh, Group& g) {
+    const auto& r = rt[g.corr];
+    const ValueCondition& cond = r.spec->rule.value_condition;
+    if (r.type != CorrelationType::value_percentile) {
+      const double sum = as_double(get(g, 0).aux);
+      const double value =
+          r.type == CorrelationType::value_sum ? sum : sum / static_cast<double>(g.count);
+      if (!cond.holds(value)) return;
+      std::vector<Entry> contributing;
+      for (std::uint32_t i = 1; i < g.size; ++i)
+        contributing.push_back(get(g, i));
+      emit(sh, g, g.first_ns, g.last_ns, g.count, contributing, 0, false);
+      sh.out.back().value = value;
+      return;
+    }
+    // Occurrences per value: sort the hashes once, then every item looks its share up.
+    const auto items_now = items(g);
+    std::vector<std::uint64_t> hashes;
+    hashes.reserve(items_now.size());
+    for (const auto& e : items_now)
+      hashes.push_back(e.aux);
+    std::sort(hashes.begin(), hashes.end());
+    const double n = static_cast<double>(items_now.size());
+    auto share = [&](std::uint64_t h) {
+      const auto range = std::equal_range(hashes.begin(), hashes.end(), h);
+      return 100.0 * static_cast<double>(range.second - range.first) / n;
+    };
+    // The reported share is the most extreme one that meets the condition: the largest for a
+    // condition with only lower bounds ("a value in at least 75 %"), else the smallest ("a
+    // value in at most 1 %").
+    const bool largest = cond.monotone();
+    std::vector<Entry> contributing;
+    double extreme = largest ? 0.0 : std::numeric_limits<double>::infinity();
+    for (const auto& e : items_now) {
+      const double sv = share(e.aux);
+      if (!cond.holds(sv)) continue;
+      contributing.push_back(e);
+      extreme = largest ? std::max(extreme, sv) : std::min(extreme, sv);
+    }
+    if (contributing.empty()) return;
+    emit(sh, g, g.first_ns, g.last_ns, items_now.size(), contributing, 0, false);
+    sh.out.back().value = extreme;
+  }
+
+  /// value_sum/value_avg with lower bounds only: the window [t - T, t] ending at this event,
+  /// every event in it kept, the running sum in `count` (the bits of a double).
+  void apply_metric_sliding(Shard& sh, Group& g, const Pending& p, std::int64_t from) {
+    const auto& r = rt[g.corr];
+    double sum = as_double(g.count);
+    std::uint32_t old = 0;
+    while (old < g.size && get(g, old).t < from)
+      sum -= as_double(get(g, old++).aux);
+    drop_front(g, old);
+    if (g.size >= config.max_window_events) {
+      sum -= as_double(get(g, 0).aux);
+      drop_front(g, 1);
+      ++sh.window_overflow;
+    }
+    // Restarting from exactly 0 when the window empties keeps rounding from piling up.
+    if (g.size == 0) sum = 0;
+    push(sh, g, Entry{p.t, p.ref, p.value_hash});
+    sum += as_double(p.value_hash);
+    const double value =
+        r.type == CorrelationType::value_sum ? sum : sum / static_cast<double>(g.size);
+    g.count = bits_of(sum);
+    if (!r.spec->rule.value_condition.holds(value)) return;
+    auto contributing = items(g);
+    contributing.pop_back();  // the current event, passed on its own
+    emit(sh, g, get(g, 0).t, p.t, g.size, contributing, p.ref, true);
+    sh.out.back().value = value;
+    g.size = 0;
+    g.count = 0;
+  }
+
   // ---- applying one input ----------------------------------------------------------------
 
   bool window_live(const Group& g, std::int64_t t) const {
@@ -560,6 +707,11 @@ struct CorrelationEngine::Impl {
 
   void apply(Shard& sh, const Pending& p, std::string_view key) {
     const auto& r = rt[p.corr];
+    if (p.value_hash == non_numeric_bits &&
+        (r.type == CorrelationType::value_sum || r.type == CorrelationType::value_avg)) {
+      ++sh.non_numeric;  // counted, not applied: a sum of a non-number means nothing
+      return;
+    }
     expire(sh, p.t);
     std::uint32_t gi = find(sh, p.hash, p.corr, key);
     if (gi == nil) {
@@ -599,11 +751,26 @@ struct CorrelationEngine::Impl {
           push(sh, g, Entry{t, p.ref, p.value_hash});
       } else if (type == CorrelationType::temporal) {
         set(g, p.step, Entry{t, p.ref, t_bits});
+      } else if (type == CorrelationType::value_percentile) {
+        if (g.size >= config.max_window_events) {
+          drop_front(g, 1);
+          ++sh.window_overflow;
+        }
+        push(sh, g, Entry{t, p.ref, p.value_hash});
+      } else if (is_metric(type)) {
+        if (g.size == 0) push(sh, g, Entry{no_time, 0, bits_of(0.0)});  // the running sum
+        Entry head = get(g, 0);
+        head.aux = bits_of(as_double(head.aux) + as_double(p.value_hash));
+        set(g, 0, head);
+        if (g.size > config.max_refs) erase_at(g, 1);
+        push(sh, g, Entry{t, p.ref, p.value_hash});
       } else if (p.step == 0) {
         set(g, 0, Entry{t, p.ref, t_bits});
       } else if (const Entry prev = get(g, p.step - 1u); prev.t != no_time) {
         set(g, p.step, Entry{prev.t, p.ref, t_bits});
       }
+    } else if (is_metric(type)) {
+      apply_metric_sliding(sh, g, p, from);
     } else if (type == CorrelationType::event_count) {
       drop_older(g, from);
       if (g.size + 1 >= r.need) {
@@ -696,9 +863,13 @@ struct CorrelationEngine::Impl {
     p.t = t;
     p.seq = seq;
     p.hash = hash;
-    p.value_hash = rt[corr].spec->rule.type == CorrelationType::value_count
-                       ? correlation_hash(value, 0x76616c7565ull)
-                       : 0;
+    const auto type = rt[corr].type;
+    if (type == CorrelationType::value_count || type == CorrelationType::value_percentile)
+      p.value_hash = correlation_hash(value, 0x76616c7565ull);
+    else if (type == CorrelationType::value_sum || type == CorrelationType::value_avg)
+      p.value_hash = parse_number(value);  // the number itself, as the bits of a double
+    else
+      p.value_hash = 0;
     p.ref = ref;
     p.key_off = key_off;
     p.key_len = static_cast<std::uint32_t>(key_len);
@@ -949,6 +1120,8 @@ struct CorrelationEngine::Impl {
       st.applied += sh->applied;
       st.evicted += sh->evicted;
       st.expired += sh->expired;
+      st.non_numeric += sh->non_numeric;
+      st.window_overflow += sh->window_overflow;
       st.groups += sh->groups.size();
       for (const auto& q : sh->pending)
         st.pending += q.items.size();
@@ -961,19 +1134,21 @@ struct CorrelationEngine::Impl {
 
   void publish() {
     const auto st = compute_stats();
-    const std::uint64_t v[12] = {st.inputs,
-                                 st.applied,
-                                 st.late,
-                                 st.pending,
-                                 st.alerts,
-                                 st.groups,
-                                 st.evicted,
-                                 st.expired,
-                                 st.restored_groups,
-                                 st.dropped_restored,
-                                 static_cast<std::uint64_t>(st.watermark_ns),
-                                 st.bytes};
-    for (int i = 0; i < 12; ++i)
+    const std::uint64_t v[n_published] = {st.inputs,
+                                          st.applied,
+                                          st.late,
+                                          st.pending,
+                                          st.alerts,
+                                          st.groups,
+                                          st.evicted,
+                                          st.expired,
+                                          st.restored_groups,
+                                          st.dropped_restored,
+                                          static_cast<std::uint64_t>(st.watermark_ns),
+                                          st.bytes,
+                                          st.non_numeric,
+                                          st.window_overflow};
+    for (int i = 0; i < n_published; ++i)
       published[i].store(v[i], std::memory_order_relaxed);
   }
 };
@@ -1039,6 +1214,8 @@ CorrelationStats CorrelationEngine::stats() const {
   st.dropped_restored = p[9].load(std::memory_order_relaxed);
   st.watermark_ns = static_cast<std::int64_t>(p[10].load(std::memory_order_relaxed));
   st.bytes = p[11].load(std::memory_order_relaxed);
+  st.non_numeric = p[12].load(std::memory_order_relaxed);
+  st.window_overflow = p[13].load(std::memory_order_relaxed);
   return st;
 }
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /// Loading Sigma correlation rules: every malformed correlation is an error naming the problem
-/// (a table of bad documents and their messages), unsupported types are skipped, references by
+/// (a table of bad documents and their messages), the metric types' conditions, references by
 /// id and name, chains and their levels, aliases, `generate`, group key extraction from fields
 /// and free text, and suppression filters.
 #include "sluice/rules/correlation.hpp"
@@ -61,7 +61,8 @@ TEST(CorrelationLoad, MalformedCorrelationsAreErrorsThatNameTheProblem) {
   const BadCase cases[] = {
       {"title: x\ncorrelation: {type: count, rules: [fail], group-by: [a], timespan: 1m, "
        "condition: {gte: 1}}",
-       "'correlation.type' must be event_count, value_count, temporal or temporal_ordered"},
+       "'correlation.type' must be event_count, value_count, temporal, temporal_ordered, "
+       "value_sum, value_avg or value_percentile"},
       {"title: x\ncorrelation: {type: event_count, group-by: [a], timespan: 1m, condition: {gte: "
        "1}}",
        "'correlation.rules' names no rule"},
@@ -91,6 +92,21 @@ TEST(CorrelationLoad, MalformedCorrelationsAreErrorsThatNameTheProblem) {
       {"title: x\ncorrelation: {type: temporal, rules: [fail, ok], group-by: [a], timespan: 1m, "
        "condition: {gte: 3}}",
        "the condition asks for more rules than 'rules' names"},
+      {"title: x\ncorrelation: {type: value_sum, rules: [fail], group-by: [a], timespan: 1m, "
+       "condition: {gt: 5}}",
+       "value_sum needs 'condition.field'"},
+      {"title: x\ncorrelation: {type: value_avg, rules: [fail], group-by: [a], timespan: 1m, "
+       "condition: {field: b, gt: many}}",
+       "condition 'gt' needs a number"},
+      {"title: x\ncorrelation: {type: value_avg, rules: [fail], group-by: [a], timespan: 1m, "
+       "condition: {field: b, gt: 2.5, lt: 2.5}}",
+       "the condition can never hold (gt 2.5 and lt 2.5)"},
+      {"title: x\ncorrelation: {type: value_percentile, rules: [fail], group-by: [a], "
+       "timespan: 1m, condition: {field: b, lte: 101}}",
+       "condition 'lte' must be between 0 and 100"},
+      {"title: x\ncorrelation: {type: event_count, rules: [fail], group-by: [a], timespan: 1m, "
+       "condition: {field: b, gte: 2}}",
+       "'condition.field' belongs to value_count, value_sum, value_avg and value_percentile"},
   };
   for (const auto& c : cases) {
     auto l = load(c.yaml);
@@ -102,13 +118,41 @@ TEST(CorrelationLoad, MalformedCorrelationsAreErrorsThatNameTheProblem) {
   }
 }
 
-TEST(CorrelationLoad, MetricCorrelationsAreSkippedNotErrors) {
-  auto l = load(
-      "title: x\ncorrelation: {type: value_sum, rules: [fail], group-by: [a], timespan: 1m, "
-      "condition: {field: bytes, gte: 3}}");
+TEST(CorrelationLoad, MetricCorrelationsTakeRealNumberConditions) {
+  auto l = load(R"(
+title: Exfiltration
+correlation: {type: value_sum, rules: [fail], group-by: [a], timespan: 1h,
+              condition: {field: bytes, gt: 1000000}}
+---
+title: Average
+correlation: {type: value_avg, rules: [fail], group-by: [a], timespan: 1m,
+              condition: {field: bytes, gte: 2.5, lt: 10, neq: 5}}
+---
+title: Rare process
+correlation: {type: value_percentile, rules: [fail], group-by: [a], timespan: 24h,
+              condition: {field: image, lte: 1}}
+)");
   EXPECT_TRUE(l.report.errors.empty());
-  ASSERT_EQ(l.report.skipped.size(), 1u);
-  EXPECT_EQ(l.report.skipped[0].reason, "unsupported correlation type");
+  EXPECT_TRUE(l.report.skipped.empty());
+  const auto& specs = l.set->specs();
+  ASSERT_EQ(specs.size(), 3u);
+  EXPECT_EQ(specs[0].rule.type, CorrelationType::value_sum);
+  EXPECT_EQ(specs[0].rule.value_field, "bytes");
+  EXPECT_FALSE(specs[0].rule.value_condition.holds(1000000));
+  EXPECT_TRUE(specs[0].rule.value_condition.holds(1000000.5));
+  EXPECT_TRUE(specs[0].rule.value_condition.monotone());
+  const auto& avg = specs[1].rule.value_condition;
+  EXPECT_EQ(specs[1].rule.type, CorrelationType::value_avg);
+  EXPECT_TRUE(avg.holds(2.5));
+  EXPECT_FALSE(avg.holds(2.4999));
+  EXPECT_FALSE(avg.holds(5));
+  EXPECT_FALSE(avg.holds(10));
+  EXPECT_TRUE(avg.holds(9.99));
+  EXPECT_FALSE(avg.monotone());
+  EXPECT_EQ(avg.describe(), "gte 2.5 and lt 10 and neq 5");
+  EXPECT_EQ(specs[2].rule.type, CorrelationType::value_percentile);
+  EXPECT_TRUE(specs[2].rule.value_condition.holds(1));
+  EXPECT_FALSE(specs[2].rule.value_condition.holds(1.01));
 }
 
 TEST(CorrelationLoad, ResolvesIdsNamesChainsAliasesAndGenerate) {
