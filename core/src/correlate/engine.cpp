@@ -260,9 +260,11 @@ struct CorrelationEngine::Impl {
   std::uint64_t alerts = 0;
   std::uint64_t restored_groups = 0;
   std::uint64_t dropped_restored = 0;
+  std::uint64_t reload_dropped = 0;
+  std::uint64_t reloads = 0;
   // Counters for other threads (metrics), copied by the owning thread after every change:
   // reading the shards themselves from another thread would race with their updates.
-  static constexpr int n_published = 14;
+  static constexpr int n_published = 16;
   std::atomic<std::uint64_t> published[n_published] = {};
 
   ~Impl() {
@@ -1115,6 +1117,8 @@ struct CorrelationEngine::Impl {
     st.alerts = alerts;
     st.restored_groups = restored_groups;
     st.dropped_restored = dropped_restored;
+    st.reload_dropped = reload_dropped;
+    st.reloads = reloads;
     st.watermark_ns = released;
     for (const auto& sh : shards) {
       st.applied += sh->applied;
@@ -1147,7 +1151,9 @@ struct CorrelationEngine::Impl {
                                           static_cast<std::uint64_t>(st.watermark_ns),
                                           st.bytes,
                                           st.non_numeric,
-                                          st.window_overflow};
+                                          st.window_overflow,
+                                          st.reload_dropped,
+                                          st.reloads};
     for (int i = 0; i < n_published; ++i)
       published[i].store(v[i], std::memory_order_relaxed);
   }
@@ -1216,6 +1222,8 @@ CorrelationStats CorrelationEngine::stats() const {
   st.bytes = p[11].load(std::memory_order_relaxed);
   st.non_numeric = p[12].load(std::memory_order_relaxed);
   st.window_overflow = p[13].load(std::memory_order_relaxed);
+  st.reload_dropped = p[14].load(std::memory_order_relaxed);
+  st.reloads = p[15].load(std::memory_order_relaxed);
   return st;
 }
 
@@ -1274,8 +1282,10 @@ class Reader {
 
 }  // namespace
 
-Result<void> CorrelationEngine::save(const std::string& path) const {
-  const auto& d = *impl_;
+namespace {
+
+/// All state of `d` in the snapshot format.
+std::string serialize_state(const CorrelationEngine::Impl& d) {
   auto corr_id = [&](std::uint32_t c) -> const std::string& {
     const auto& r = d.specs[c].rule;
     return r.id.empty() ? r.title : r.id;
@@ -1301,7 +1311,7 @@ Result<void> CorrelationEngine::save(const std::string& path) const {
   for (const auto& [sh, gi] : all) {
     const Group& g = sh->groups[gi];
     w.str(corr_id(g.corr));
-    w.str(Impl::key_of(*sh, g));
+    w.str(CorrelationEngine::Impl::key_of(*sh, g));
     w.put(g.last_ns);
     w.put(g.first_ns);
     w.put(g.count);
@@ -1331,10 +1341,28 @@ Result<void> CorrelationEngine::save(const std::string& path) const {
       }
     }
   }
+  return w.bytes();
+}
+
+/// What `load_state` read: groups and pending inputs kept, and those dropped because their
+/// rule is not loaded (or is listed in `drop`).
+struct LoadCounts {
+  std::uint64_t groups = 0;
+  std::uint64_t dropped_groups = 0;
+  std::uint64_t dropped_pending = 0;
+};
+
+Result<LoadCounts> load_state(CorrelationEngine::Impl& d, std::string_view bytes,
+                              const std::string& origin,
+                              const std::unordered_map<std::string, bool>& drop);
+
+}  // namespace
+
+Result<void> CorrelationEngine::save(const std::string& path) const {
+  const std::string bytes = serialize_state(*impl_);
   const std::string tmp = path + ".tmp";
   std::FILE* f = std::fopen(tmp.c_str(), "wb");
   if (f == nullptr) return Error::from_errno("correlation snapshot: cannot write " + tmp);
-  const auto& bytes = w.bytes();
   const bool ok = std::fwrite(bytes.data(), 1, bytes.size(), f) == bytes.size() &&
                   std::fflush(f) == 0 && ::fsync(fileno(f)) == 0;
   const int err = errno;
@@ -1353,9 +1381,23 @@ Result<void> CorrelationEngine::restore(const std::string& path) {
     return Error::from_errno("correlation snapshot: cannot open " + path);
   }
   const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto counts = load_state(d, bytes, path, {});
+  if (!counts) return counts.error();
+  d.restored_groups += counts->groups;
+  d.dropped_restored += counts->dropped_groups + counts->dropped_pending;
+  d.publish();
+  return {};
+}
+
+namespace {
+
+Result<LoadCounts> load_state(CorrelationEngine::Impl& d, std::string_view bytes,
+                              const std::string& origin,
+                              const std::unordered_map<std::string, bool>& drop) {
+  LoadCounts counts;
   Reader r(bytes);
   auto bad = [&] {
-    return Error{"correlation snapshot " + path + ": truncated or not a snapshot"};
+    return Error{"correlation snapshot " + origin + ": truncated or not a snapshot"};
   };
   char magic[8];
   for (auto& c : magic)
@@ -1382,8 +1424,8 @@ Result<void> CorrelationEngine::restore(const std::string& path) {
     for (auto& e : entries)
       if (!r.get(e.t) || !r.get(e.ref) || !r.get(e.aux)) return bad();
     auto it = by_id.find(id);
-    if (it == by_id.end()) {
-      ++d.dropped_restored;
+    if (it == by_id.end() || drop.count(id) != 0) {
+      ++counts.dropped_groups;
       continue;
     }
     const std::uint32_t c = it->second;
@@ -1391,7 +1433,7 @@ Result<void> CorrelationEngine::restore(const std::string& path) {
     const bool per_step =
         type == CorrelationType::temporal || type == CorrelationType::temporal_ordered;
     if (per_step && size != d.rt[c].steps) {
-      ++d.dropped_restored;  // same id, other `rules` list: the old steps mean nothing now
+      ++counts.dropped_groups;  // same id, other `rules` list: the old steps mean nothing now
       continue;
     }
     const std::uint64_t hash = correlation_hash(key, d.rt[c].seed);
@@ -1406,7 +1448,7 @@ Result<void> CorrelationEngine::restore(const std::string& path) {
     for (std::uint32_t k = 0; k < size; ++k)
       d.set(g, k, entries[k]);
     g.size = size;
-    ++d.restored_groups;
+    ++counts.groups;
   }
   if (!r.get(n)) return bad();
   for (std::uint64_t i = 0; i < n; ++i) {
@@ -1417,8 +1459,8 @@ Result<void> CorrelationEngine::restore(const std::string& path) {
         !r.get(step) || !r.str(key))
       return bad();
     auto it = by_id.find(id);
-    if (it == by_id.end()) {
-      ++d.dropped_restored;
+    if (it == by_id.end() || drop.count(id) != 0) {
+      ++counts.dropped_pending;
       continue;
     }
     const std::uint32_t c = it->second;
@@ -1443,8 +1485,81 @@ Result<void> CorrelationEngine::restore(const std::string& path) {
   d.inputs += inputs;
   d.late += late;
   d.alerts += alerts;
+  return counts;
+}
+
+/// Whether a group of rule `a` means the same under rule `b`: everything that decides what a
+/// group holds and when it alerts. Title, level, tags and `generate` do not.
+bool same_definition(const CorrelationSpec& a, const CorrelationSpec& b) {
+  const auto &x = a.rule, &y = b.rule;
+  const auto &cx = x.condition, &cy = y.condition;
+  const auto &vx = x.value_condition, &vy = y.value_condition;
+  return x.type == y.type && x.rules == y.rules && x.group_by == y.group_by &&
+         x.timespan_ns == y.timespan_ns && x.value_field == y.value_field && a.level == b.level &&
+         cx.min == cy.min && cx.max == cy.max && cx.has_neq == cy.has_neq && cx.neq == cy.neq &&
+         vx.min == vy.min && vx.min_inclusive == vy.min_inclusive && vx.max == vy.max &&
+         vx.max_inclusive == vy.max_inclusive && vx.has_neq == vy.has_neq && vx.neq == vy.neq;
+}
+
+}  // namespace
+
+CorrelationReload CorrelationEngine::reload(std::vector<CorrelationSpec> specs) {
+  auto& d = *impl_;
+  CorrelationReload out;
+  auto id_of = [](const CorrelationSpec& sp) -> const std::string& {
+    return sp.rule.id.empty() ? sp.rule.title : sp.rule.id;
+  };
+  std::unordered_map<std::string, const CorrelationSpec*> old_by_id;
+  for (const auto& sp : d.specs)
+    old_by_id.emplace(id_of(sp), &sp);
+  std::unordered_map<std::string, bool> drop;  // ids whose state must not survive
+  std::unordered_map<std::string, bool> fresh_ids;
+  for (const auto& sp : specs) {
+    fresh_ids.emplace(id_of(sp), true);
+    auto it = old_by_id.find(id_of(sp));
+    if (it == old_by_id.end()) {
+      ++out.added;
+    } else if (same_definition(*it->second, sp)) {
+      ++out.kept;
+    } else {
+      ++out.changed;
+      drop.emplace(id_of(sp), true);
+    }
+  }
+  for (const auto& entry : old_by_id)
+    if (fresh_ids.count(entry.first) == 0) ++out.removed;
+
+  // Through the snapshot format: it already maps groups to rules by id and rebuilds tables
+  // and shards for any rule order. Reloads are rare (SIGHUP), so the copy is affordable.
+  const std::string bytes = serialize_state(d);
+  Impl fresh(std::move(specs), d.config);
+  auto counts = load_state(fresh, bytes, "(reload)", drop);
+  SLUICE_ASSERT(counts.has_value(), "the engine cannot read its own state back");
+  out.kept_groups = counts->groups;
+  out.dropped_groups = counts->dropped_groups;
+  out.dropped_pending = counts->dropped_pending;
+
+  // Counters kept in the shards move with them: carry the old totals over, so what the
+  // metrics show never goes backwards.
+  Shard& first = *fresh.shards.front();
+  for (const auto& sh : d.shards) {
+    first.applied += sh->applied;
+    first.evicted += sh->evicted;
+    first.expired += sh->expired;
+    first.non_numeric += sh->non_numeric;
+    first.window_overflow += sh->window_overflow;
+  }
+  // Swapping the vectors keeps each element where it is, so the rule pointers in `rt` stay
+  // valid, and `fresh` frees the old groups with the old rules. The published counters and
+  // the oneTBB arena stay with `d`.
+  std::swap(d.specs, fresh.specs);
+  std::swap(d.rt, fresh.rt);
+  std::swap(d.shards, fresh.shards);
+  std::swap(d.levels, fresh.levels);
+  d.reload_dropped += out.dropped_pending;
+  ++d.reloads;
   d.publish();
-  return {};
+  return out;
 }
 
 }  // namespace sluice

@@ -611,5 +611,58 @@ TEST(CorrelationEngine, MetricTypesGroupOnEveryFieldAndAcceptDisorderWithinToler
   EXPECT_EQ(b.stats().late, 0u);
 }
 
+TEST(CorrelationEngine, ReloadKeepsStateOfUnchangedRulesAndDropsTheRest) {
+  auto keep = spec(CorrelationType::event_count, {"a"}, 60 * s, gte(3), "keep");
+  auto change = spec(CorrelationType::event_count, {"a"}, 60 * s, gte(3), "change");
+  auto gone = spec(CorrelationType::value_count, {"a"}, 60 * s, gte(2), "gone");
+  gone.rule.value_field = "v";
+  CorrelationEngine e({keep, change, gone}, config(2, 5 * s));
+  std::vector<CorrelationAlert> out;
+  // Two events per rule applied, and one more per rule still waiting for the watermark.
+  std::vector<In> before;
+  for (std::int64_t t : {1, 2, 9})
+    for (std::uint32_t c = 0; c < 3; ++c)
+      before.push_back({t * s, "k", 0, "same", c});
+  out = feed(e, before, false);
+  EXPECT_TRUE(out.empty()) << describe(out);
+  const auto st0 = e.stats();
+  EXPECT_EQ(st0.pending, 3u);
+
+  // The new set: a new rule first (so "keep" moves from index 0 to 2), "change" with another
+  // threshold, "gone" removed; level, title and tags may change without losing state.
+  auto added = spec(CorrelationType::event_count, {"a"}, 60 * s, gte(1), "added");
+  auto changed = change;
+  changed.rule.condition = gte(4);
+  auto kept = keep;
+  kept.rule.title = "renamed";
+  kept.rule.level = "critical";
+  const auto r = e.reload({added, changed, kept});
+  EXPECT_EQ(r.kept, 1u);
+  EXPECT_EQ(r.changed, 1u);
+  EXPECT_EQ(r.removed, 1u);
+  EXPECT_EQ(r.added, 1u);
+  EXPECT_EQ(r.kept_groups, 1u);
+  EXPECT_EQ(r.dropped_groups, 2u);
+  EXPECT_EQ(r.dropped_pending, 2u);
+  ASSERT_EQ(e.specs().size(), 3u);
+  EXPECT_EQ(e.specs()[2].rule.title, "renamed");
+  const auto st = e.stats();
+  EXPECT_EQ(st.reloads, 1u);
+  EXPECT_EQ(st.reload_dropped, 2u);
+  EXPECT_EQ(st.pending, 1u);  // keep's event at 9 s, now under index 2
+  EXPECT_EQ(st.applied, st0.applied);
+  EXPECT_EQ(st.inputs, st.applied + st.pending + st.late + st.non_numeric + st.reload_dropped);
+
+  // keep: 1 s and 2 s survived, so its pending event at 9 s completes 3 in a minute; change
+  // starts over (needs 4 new ones).
+  out = feed(e, {{20 * s, "k", 0, "", 2, 100}, {21 * s, "k", 0, "", 1, 101}});
+  std::vector<std::string> fired;
+  for (const auto& a : out)
+    fired.push_back(e.specs()[a.correlation].rule.id + "#" + std::to_string(a.count));
+  EXPECT_EQ(fired, (std::vector<std::string>{"keep#3"})) << describe(out);
+  EXPECT_EQ(out[0].first_ns, 1 * s);
+  EXPECT_EQ(out[0].last_ns, 9 * s);
+}
+
 }  // namespace
 }  // namespace sluice

@@ -108,7 +108,19 @@ struct CorrelationConfig {
   std::size_t max_window_events = 4096;
 };
 
-/// Counters. Inputs = applied + pending + late + non_numeric.
+/// What `CorrelationEngine::reload` did, by rule (matched by id, or title without one) and by
+/// group.
+struct CorrelationReload {
+  std::size_t kept = 0;     ///< rules with the same definition: their state is kept
+  std::size_t changed = 0;  ///< rules whose definition changed: their state is dropped
+  std::size_t removed = 0;  ///< rules no longer loaded: their state is dropped
+  std::size_t added = 0;    ///< new rules: they start empty
+  std::uint64_t kept_groups = 0;
+  std::uint64_t dropped_groups = 0;   ///< groups of changed and removed rules
+  std::uint64_t dropped_pending = 0;  ///< their inputs waiting for the watermark
+};
+
+/// Counters. Inputs = applied + pending + late + non_numeric + reload_dropped.
 struct CorrelationStats {
   std::uint64_t inputs = 0;   ///< inputs submitted (base detections routed to correlations)
   std::uint64_t applied = 0;  ///< inputs applied to a group (chained inputs included)
@@ -124,6 +136,9 @@ struct CorrelationStats {
   std::uint64_t non_numeric = 0;
   /// Metric types: events that left a window early because it held `max_window_events`.
   std::uint64_t window_overflow = 0;
+  /// Pending inputs of rules that a reload changed or removed; not applied.
+  std::uint64_t reload_dropped = 0;
+  std::uint64_t reloads = 0;  ///< `reload` calls
   std::int64_t watermark_ns = 0;
   std::size_t bytes = 0;  ///< memory held by group state (tables, groups, keys, windows)
 };
@@ -156,10 +171,19 @@ class CorrelationEngine {
   /// error (nothing to restore).
   Result<void> restore(const std::string& path);
 
+  /// Replaces the rule set (SIGHUP): state of rules that still exist with the same definition
+  /// (type, rules, group-by, timespan, condition, field, chain level) is kept, whatever their
+  /// new position; state of changed and removed rules is dropped and counted. The watermark,
+  /// pending inputs of kept rules and every counter carry over. Same thread as `submit`;
+  /// allocates a copy of the state (as `save` does) while it runs.
+  CorrelationReload reload(std::vector<CorrelationSpec> specs);
+
   CorrelationStats stats() const;
 
- private:
+  /// The state (opaque; public so the snapshot code in engine.cpp can name it).
   struct Impl;
+
+ private:
   std::unique_ptr<Impl> impl_;
 };
 
