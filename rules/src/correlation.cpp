@@ -136,7 +136,26 @@ struct Route {
 
 }  // namespace
 
+struct CorrelationSet::Family {
+  std::mutex mutex;
+  std::uint64_t next_generation = 1;
+  std::vector<std::weak_ptr<const CorrelationSet>> members;
+
+  template <typename Match>
+  std::shared_ptr<const CorrelationSet> find(Match&& match) {
+    std::lock_guard lock(mutex);
+    std::shared_ptr<const CorrelationSet> found;
+    std::erase_if(members, [](const auto& w) { return w.expired(); });
+    for (const auto& w : members)
+      if (auto s = w.lock(); s && match(*s)) found = std::move(s);
+    return found;
+  }
+};
+
 struct CorrelationSet::Impl {
+  // Set once by `link` before other threads can see this set as a family member.
+  std::shared_ptr<Family> family;
+  std::uint64_t generation = 0;
   std::vector<CorrelationSpec> specs;
   std::shared_ptr<const RuleSet> base;
   std::vector<std::vector<Route>> routes;  // by base rule index
@@ -187,6 +206,33 @@ bool CorrelationSet::correlation_generates(std::uint32_t c) const {
 
 const RuleSet* CorrelationSet::base_rules() const {
   return impl_->base.get();
+}
+
+std::uint64_t CorrelationSet::generation() const {
+  return impl_->generation;
+}
+
+std::shared_ptr<const CorrelationSet> CorrelationSet::for_rules(const RuleSet* rules) const {
+  if (!impl_->family) return nullptr;
+  return impl_->family->find([&](const CorrelationSet& s) { return s.base_rules() == rules; });
+}
+
+std::shared_ptr<const CorrelationSet> CorrelationSet::for_generation(std::uint64_t g) const {
+  if (!impl_->family) return nullptr;
+  return impl_->family->find([&](const CorrelationSet& s) { return s.generation() == g; });
+}
+
+void CorrelationSet::link(const std::shared_ptr<const CorrelationSet>& previous,
+                          const std::shared_ptr<const CorrelationSet>& next) {
+  auto& family = previous->impl_->family;
+  if (!family) {
+    family = std::make_shared<Family>();
+    family->members.push_back(previous);
+  }
+  std::lock_guard lock(family->mutex);
+  next->impl_->family = family;
+  next->impl_->generation = family->next_generation++;
+  family->members.push_back(next);
 }
 
 bool CorrelationSet::consumes(std::uint32_t r) const {

@@ -4,7 +4,8 @@
 /// `generate`) and `compile_alert_filter` (Sigma filters for suppression lists).
 ///
 /// Records rendered by workers are a private binary format that lives only between `render`
-/// and `write` of the same process (host byte order), after one 'B' u32 batch-size header:
+/// and `write` of the same process (host byte order), after one header: 'B' u32 batch size
+/// u64 generation of the correlation set (reloads) that the batch was detected with:
 ///   'C' u32 event | i64 time | u32 correlation | u16 step | u64 ref | u32 len key | u32 len value
 ///   'D' u32 event | i64 time | u32 rule | u64 ref | u32 n | n × (u32 len name | u32 len value)
 #include <arpa/inet.h>
@@ -16,10 +17,13 @@
 
 #include "sigma_document.hpp"
 #include "sluice/common/assert.hpp"
+#include "sluice/common/log.hpp"
 #include "sluice/rules/correlation.hpp"
 
 namespace sluice::rules {
 namespace {
+
+constexpr Logger logger("correlation");
 
 template <typename T>
 void put(std::string& out, T v) {
@@ -69,7 +73,63 @@ CorrelationOutput::CorrelationOutput(std::shared_ptr<const CorrelationSet> set,
     : set_(std::move(set)),
       engine_(std::move(engine)),
       handler_(std::move(handler)),
-      handle_detections_(handle_detections) {}
+      handle_detections_(handle_detections) {
+  current_ = set_;
+}
+
+void CorrelationOutput::adopt(std::shared_ptr<const CorrelationSet> next) {
+  CorrelationSet::link(set_, next);
+  std::lock_guard lock(held_mutex_);
+  held_.push_back(std::move(next));
+  if (held_.size() > max_held_sets) held_.erase(held_.begin());
+}
+
+const std::vector<std::int64_t>& CorrelationOutput::remap_for(const CorrelationSet& older) {
+  for (const auto& [generation, map] : remap_)
+    if (generation == older.generation()) return map;
+  std::vector<std::int64_t> map(older.specs().size(), -1);
+  const auto& now = current_->specs();
+  for (std::size_t i = 0; i < map.size(); ++i) {
+    // Rules are matched as the engine matches them: by id, or by title where there is none.
+    auto id_of = [](const CorrelationRule& r) -> const std::string& {
+      return r.id.empty() ? r.title : r.id;
+    };
+    const auto& old_rule = older.specs()[i].rule;
+    for (std::size_t j = 0; j < now.size(); ++j) {
+      if (id_of(now[j].rule) == id_of(old_rule) && same_definition(older.specs()[i], now[j])) {
+        map[i] = static_cast<std::int64_t>(j);
+        break;
+      }
+    }
+  }
+  remap_.emplace_back(older.generation(), std::move(map));
+  return remap_.back().second;
+}
+
+const CorrelationSet* CorrelationOutput::set_for_batch(std::uint64_t generation,
+                                                       std::vector<CorrelationInput>& inputs,
+                                                       std::int64_t now) {
+  if (generation == current_->generation()) return current_.get();
+  auto set = generation == set_->generation() ? set_ : set_->for_generation(generation);
+  if (!set) return nullptr;
+  if (generation > current_->generation()) {
+    // Inputs gathered so far name the current set's rules: apply them before switching.
+    if (!inputs.empty()) {
+      engine_->submit(inputs, scratch_);
+      deliver(scratch_, now);
+      inputs.clear();
+    }
+    const auto r = engine_->reload(set->specs());
+    logger.info(
+        "correlation rules reloaded: {} kept, {} changed, {} removed, {} added; groups: {} "
+        "kept, {} dropped; {} pending inputs dropped",
+        r.kept, r.changed, r.removed, r.added, r.kept_groups, r.dropped_groups, r.dropped_pending);
+    current_ = set;
+    remap_.clear();
+    return current_.get();
+  }
+  return set.get();
+}
 
 std::string CorrelationOutput::describe() const {
   return "correlation";
@@ -78,15 +138,28 @@ std::string CorrelationOutput::describe() const {
 std::size_t CorrelationOutput::render(const EventBatch& batch,
                                       std::span<const Detection> detections, const RuleSet* rules,
                                       std::string& out) const {
+  // The correlation set resolved against the rule set that detected this batch: after a
+  // reload, workers switch rule sets at batch boundaries, each on its own.
+  std::shared_ptr<const CorrelationSet> found;
+  const CorrelationSet* set = set_.get();
+  if (rules != nullptr && rules != set_->base_rules()) {
+    found = set_->for_rules(rules);
+    if (!found) {
+      if (!detections.empty()) stale_.fetch_add(1, std::memory_order_relaxed);
+      return 0;
+    }
+    set = found.get();
+  }
   std::vector<CorrelationSet::Input> inputs;
   std::size_t missing = 0, records = 0;
   const std::size_t start = out.size();
   out += 'B';
   put<std::uint32_t>(out, static_cast<std::uint32_t>(batch.size()));
+  put<std::uint64_t>(out, set->generation());
   for (const auto& d : detections) {
     const Event& e = batch.events()[d.event_index];
     const EventRef ref = ref_of(batch, e);
-    if (handle_detections_ && rules != nullptr && set_->base_generates(d.rule_index)) {
+    if (handle_detections_ && rules != nullptr && set->base_generates(d.rule_index)) {
       out += 'D';
       put(out, d.event_index);
       put(out, e.event_time_ns);
@@ -99,9 +172,9 @@ std::size_t CorrelationOutput::render(const EventBatch& batch,
       }
       ++records;
     }
-    if (!set_->consumes(d.rule_index)) continue;
+    if (!set->consumes(d.rule_index)) continue;
     inputs.clear();
-    set_->inputs_for(e, d, inputs, missing);
+    set->inputs_for(e, d, inputs, missing);
     for (const auto& in : inputs) {
       out += 'C';
       put(out, d.event_index);
@@ -125,8 +198,8 @@ void CorrelationOutput::deliver(std::vector<CorrelationAlert>& alerts,
                                 std::int64_t detected_mono_ns) {
   for (const auto& a : alerts) {
     alerts_.fetch_add(1, std::memory_order_relaxed);
-    if (!set_->correlation_generates(a.correlation)) continue;  // consumed by a chain only
-    Alert alert = set_->make_alert(a);
+    if (!current_->correlation_generates(a.correlation)) continue;  // consumed by a chain only
+    Alert alert = current_->make_alert(a);
     alert.detected_mono_ns = detected_mono_ns;
     handler_->handle(alert);
   }
@@ -137,7 +210,8 @@ Result<void> CorrelationOutput::write(std::string_view bytes) {
   const std::int64_t now = monotonic_now_ns();
   std::vector<CorrelationInput> inputs;
   Cursor c(bytes);
-  const RuleSet* base = nullptr;
+  const CorrelationSet* batch_set = current_.get();
+  const std::vector<std::int64_t>* remap = nullptr;
   std::uint64_t first_seq = 0;
   auto ref_of_event = [&](std::uint32_t event, std::uint64_t bits) {
     return store_ != nullptr ? EventRef::store(first_seq + event) : EventRef{bits};
@@ -149,7 +223,12 @@ Result<void> CorrelationOutput::write(std::string_view bytes) {
       // event over the store's 1 GiB record limit is not stored and would shift the numbers;
       // the store counts those (sluice_store_events_too_large_total).
       const auto size = c.get<std::uint32_t>();
+      const auto generation = c.get<std::uint64_t>();
       if (store_ != nullptr) first_seq = store_->writer().next_sequence() - size;
+      batch_set = set_for_batch(generation, inputs, now);
+      if (batch_set == nullptr) stale_.fetch_add(1, std::memory_order_relaxed);
+      remap =
+          batch_set != nullptr && batch_set != current_.get() ? &remap_for(*batch_set) : nullptr;
       continue;
     }
     const auto event = c.get<std::uint32_t>();
@@ -161,6 +240,16 @@ Result<void> CorrelationOutput::write(std::string_view bytes) {
       in.ref = ref_of_event(event, c.get<std::uint64_t>());
       in.key = c.str();
       in.value = c.str();
+      if (batch_set == nullptr) continue;  // counted with its batch
+      if (remap != nullptr) {
+        // Detected with an older rule set: the same rule in the current one, if unchanged.
+        const std::int64_t now_index = (*remap)[in.correlation];
+        if (now_index < 0) {
+          reload_dropped_.fetch_add(1, std::memory_order_relaxed);
+          continue;
+        }
+        in.correlation = static_cast<std::uint32_t>(now_index);
+      }
       inputs.push_back(in);
     } else {
       SLUICE_ASSERT(kind == 'D', "unknown correlation record");
@@ -174,7 +263,7 @@ Result<void> CorrelationOutput::write(std::string_view bytes) {
         const auto name = c.str();
         a.group.emplace_back(std::string(name), std::string(c.str()));
       }
-      if (base == nullptr) base = set_->base_rules();
+      const RuleSet* base = batch_set != nullptr ? batch_set->base_rules() : nullptr;
       if (base != nullptr && rule < base->rule_count()) {
         const RuleInfo& info = base->rule(rule);
         a.rule_id = info.id;
@@ -248,13 +337,22 @@ std::string GeneratingOutput::describe() const {
 
 std::size_t GeneratingOutput::render(const EventBatch& batch, std::span<const Detection> detections,
                                      const RuleSet* rules, std::string& out) const {
+  // After a reload the batch may come from another base rule set: ask the set resolved
+  // against it. A rule set no correlation set knows any more keeps every alert (none lost).
+  std::shared_ptr<const CorrelationSet> found;
+  const CorrelationSet* set = set_.get();
+  if (rules != nullptr && rules != set_->base_rules()) {
+    found = set_->for_rules(rules);
+    if (!found) return inner_->render(batch, detections, rules, out);
+    set = found.get();
+  }
   bool all = true;
   for (const auto& d : detections)
-    all &= set_->base_generates(d.rule_index);
+    all &= set->base_generates(d.rule_index);
   if (all) return inner_->render(batch, detections, rules, out);
   std::vector<Detection> kept;
   for (const auto& d : detections)
-    if (set_->base_generates(d.rule_index)) kept.push_back(d);
+    if (set->base_generates(d.rule_index)) kept.push_back(d);
   return inner_->render(batch, kept, rules, out);
 }
 

@@ -1488,8 +1488,8 @@ Result<LoadCounts> load_state(CorrelationEngine::Impl& d, std::string_view bytes
   return counts;
 }
 
-/// Whether a group of rule `a` means the same under rule `b`: everything that decides what a
-/// group holds and when it alerts. Title, level, tags and `generate` do not.
+}  // namespace
+
 bool same_definition(const CorrelationSpec& a, const CorrelationSpec& b) {
   const auto &x = a.rule, &y = b.rule;
   const auto &cx = x.condition, &cy = y.condition;
@@ -1500,8 +1500,6 @@ bool same_definition(const CorrelationSpec& a, const CorrelationSpec& b) {
          vx.min == vy.min && vx.min_inclusive == vy.min_inclusive && vx.max == vy.max &&
          vx.max_inclusive == vy.max_inclusive && vx.has_neq == vy.has_neq && vx.neq == vy.neq;
 }
-
-}  // namespace
 
 CorrelationReload CorrelationEngine::reload(std::vector<CorrelationSpec> specs) {
   auto& d = *impl_;

@@ -187,6 +187,11 @@ class CorrelationEngine {
   std::unique_ptr<Impl> impl_;
 };
 
+/// Whether state of rule `a` means the same under rule `b` (what `CorrelationEngine::reload`
+/// keeps): type, rules, group-by, timespan, condition, field and chain level are equal. Title,
+/// level, tags and `generate` may differ.
+bool same_definition(const CorrelationSpec& a, const CorrelationSpec& b);
+
 /// The 64-bit hash the engine shards and looks groups up by. Stable across runs and builds
 /// (snapshots depend on it).
 std::uint64_t correlation_hash(std::string_view bytes, std::uint64_t seed);

@@ -19,6 +19,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
@@ -62,6 +63,21 @@ class CorrelationSet {
   /// The base rule set the correlations were resolved against.
   const RuleSet* base_rules() const;
 
+  /// Reloads (SIGHUP): sets loaded one after another for one pipeline form a family, each with
+  /// its generation (0 for the first). A batch carries the detections of whatever base rule
+  /// set a worker had, so outputs built on any member find the member resolved against that
+  /// rule set here; null when none is (any more). Thread-safe (a mutex per call).
+  std::shared_ptr<const CorrelationSet> for_rules(const RuleSet* rules) const;
+  /// The member of this set's family with `generation`, or null.
+  std::shared_ptr<const CorrelationSet> for_generation(std::uint64_t generation) const;
+  std::uint64_t generation() const;
+  /// Makes `next` the newest member of `previous`'s family. Call before the pipeline gets
+  /// `next`'s base rule set. The family holds its members weakly: keep `next` alive while
+  /// batches of its rule set may be in flight (`CorrelationOutput::adopt` does).
+  static void link(const std::shared_ptr<const CorrelationSet>& previous,
+                   const std::shared_ptr<const CorrelationSet>& next);
+
+  struct Family;
   struct Impl;
   explicit CorrelationSet(std::unique_ptr<Impl> impl);
 
@@ -108,6 +124,24 @@ class CorrelationOutput final : public Output {
   void set_drain_when_quiet(bool on) { drain_when_quiet_ = on; }
   /// Saves engine state now. Only when the pipeline is not running (or from the sink thread).
   Result<void> snapshot();
+  /// SIGHUP: takes `next` (the correlation rules loaded for a new base rule set) as the
+  /// successor of the current set. Call from the thread that reloads, before the pipeline
+  /// gets the new base rule set. The sink thread switches the engine (`CorrelationEngine::
+  /// reload`: state of unchanged rules kept) at the first batch detected with the new rules,
+  /// and logs what it kept and dropped. Inputs of batches still detected with an older set
+  /// go to the same rule in the new set when its definition is unchanged; otherwise they are
+  /// dropped and counted (`reload_dropped_inputs`).
+  void adopt(std::shared_ptr<const CorrelationSet> next);
+  /// Inputs of batches detected with an older rule set whose rule was changed or removed.
+  std::uint64_t reload_dropped_inputs() const {
+    return reload_dropped_.load(std::memory_order_relaxed);
+  }
+  /// Batches whose base rule set has no correlation set any more (more than
+  /// `max_held_sets` reloads while they were in flight); not correlated, counted.
+  std::uint64_t stale_batches() const { return stale_.load(std::memory_order_relaxed); }
+  /// Rule sets the output keeps alive for batches in flight: reloads come from people, seconds
+  /// apart, while a batch is in flight for milliseconds (trade-off, not measured).
+  static constexpr std::size_t max_held_sets = 4;
   std::uint64_t snapshot_errors() const { return snapshot_errors_.load(std::memory_order_relaxed); }
 
   /// Detections that lacked a group-by value.
@@ -117,7 +151,19 @@ class CorrelationOutput final : public Output {
  private:
   void deliver(std::vector<CorrelationAlert>& alerts, std::int64_t detected_mono_ns);
   void maybe_snapshot(std::int64_t now);
-  std::shared_ptr<const CorrelationSet> set_;
+  /// Sink thread: the set of a batch's generation; switches the engine to a newer one.
+  const CorrelationSet* set_for_batch(std::uint64_t generation,
+                                      std::vector<CorrelationInput>& inputs, std::int64_t now);
+  /// Sink thread: `older`'s correlation indexes in `current_` (-1: changed or removed).
+  const std::vector<std::int64_t>& remap_for(const CorrelationSet& older);
+  std::shared_ptr<const CorrelationSet> set_;      ///< the first set (immutable: workers read it)
+  std::shared_ptr<const CorrelationSet> current_;  ///< the engine's set (sink thread)
+  /// Sink thread: per older generation, its correlation index -> the current one, or -1.
+  std::vector<std::pair<std::uint64_t, std::vector<std::int64_t>>> remap_;
+  std::mutex held_mutex_;
+  std::vector<std::shared_ptr<const CorrelationSet>> held_;
+  std::atomic<std::uint64_t> reload_dropped_{0};
+  mutable std::atomic<std::uint64_t> stale_{0};
   std::shared_ptr<CorrelationEngine> engine_;
   std::shared_ptr<AlertHandler> handler_;
   bool handle_detections_;
