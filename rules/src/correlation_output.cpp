@@ -106,19 +106,13 @@ const std::vector<std::int64_t>& CorrelationOutput::remap_for(const CorrelationS
   return remap_.back().second;
 }
 
-const CorrelationSet* CorrelationOutput::set_for_batch(std::uint64_t generation,
-                                                       std::vector<CorrelationInput>& inputs,
-                                                       std::int64_t now) {
+const CorrelationSet* CorrelationOutput::set_for_batch(std::uint64_t generation) {
   if (generation == current_->generation()) return current_.get();
   auto set = generation == set_->generation() ? set_ : set_->for_generation(generation);
   if (!set) return nullptr;
   if (generation > current_->generation()) {
-    // Inputs gathered so far name the current set's rules: apply them before switching.
-    if (!inputs.empty()) {
-      engine_->submit(inputs, scratch_);
-      deliver(scratch_, now);
-      inputs.clear();
-    }
+    // Inputs held so far name the current set's rules: apply them before switching.
+    submit_held();
     const auto r = engine_->reload(set->specs());
     logger.info(
         "correlation rules reloaded: {} kept, {} changed, {} removed, {} added; groups: {} "
@@ -206,9 +200,20 @@ void CorrelationOutput::deliver(std::vector<CorrelationAlert>& alerts,
   alerts.clear();
 }
 
+void CorrelationOutput::submit_held() {
+  if (held_inputs_.empty()) return;
+  const std::int64_t detected = held_inputs_.oldest_ns();
+  held_inputs_.submit(*engine_, scratch_);
+  deliver(scratch_, detected);
+  last_input_ns_ = monotonic_now_ns();
+}
+
+void CorrelationOutput::idle() {
+  submit_held();
+}
+
 Result<void> CorrelationOutput::write(std::string_view bytes) {
   const std::int64_t now = monotonic_now_ns();
-  std::vector<CorrelationInput> inputs;
   Cursor c(bytes);
   const CorrelationSet* batch_set = current_.get();
   const std::vector<std::int64_t>* remap = nullptr;
@@ -225,7 +230,7 @@ Result<void> CorrelationOutput::write(std::string_view bytes) {
       const auto size = c.get<std::uint32_t>();
       const auto generation = c.get<std::uint64_t>();
       if (store_ != nullptr) first_seq = store_->writer().next_sequence() - size;
-      batch_set = set_for_batch(generation, inputs, now);
+      batch_set = set_for_batch(generation);
       if (batch_set == nullptr) stale_.fetch_add(1, std::memory_order_relaxed);
       remap =
           batch_set != nullptr && batch_set != current_.get() ? &remap_for(*batch_set) : nullptr;
@@ -250,7 +255,7 @@ Result<void> CorrelationOutput::write(std::string_view bytes) {
         }
         in.correlation = static_cast<std::uint32_t>(now_index);
       }
-      inputs.push_back(in);
+      held_inputs_.add(in, now);
     } else {
       SLUICE_ASSERT(kind == 'D', "unknown correlation record");
       Alert a;
@@ -277,16 +282,13 @@ Result<void> CorrelationOutput::write(std::string_view bytes) {
       handler_->handle(a);
     }
   }
-  if (!inputs.empty()) {
-    engine_->submit(inputs, scratch_);
-    deliver(scratch_, now);
-    last_input_ns_ = now;
-  }
+  if (held_inputs_.due(now)) submit_held();
   maybe_snapshot(now);
   return {};
 }
 
 Result<void> CorrelationOutput::flush() {
+  submit_held();
   const std::int64_t now = monotonic_now_ns();
   // Live input that went quiet: what waits for the watermark would wait forever. After as long
   // in wall time as the tolerance is in event time (at least 200 ms, the pipeline's flush
@@ -303,6 +305,7 @@ Result<void> CorrelationOutput::flush() {
 }
 
 void CorrelationOutput::finish() {
+  submit_held();
   engine_->finish(scratch_);
   deliver(scratch_, 0);
   handler_->flush();
@@ -316,6 +319,7 @@ void CorrelationOutput::set_snapshot(std::string path, double interval_seconds) 
 
 Result<void> CorrelationOutput::snapshot() {
   if (snapshot_path_.empty()) return {};
+  submit_held();
   return engine_->save(snapshot_path_);
 }
 
@@ -324,6 +328,7 @@ void CorrelationOutput::maybe_snapshot(std::int64_t now) {
       now - last_snapshot_ns_ < snapshot_interval_ns_)
     return;
   last_snapshot_ns_ = now;
+  submit_held();  // a snapshot holds everything received so far
   if (!engine_->save(snapshot_path_)) snapshot_errors_.fetch_add(1, std::memory_order_relaxed);
 }
 

@@ -264,7 +264,7 @@ TEST(CorrelationOutput, RendersFeedsTheEngineSnapshotsAndDrainsWhenQuiet) {
   CorrelationOutput output(l.set, engine, handler, true);
   test::TempDir dir;
   const auto state = (dir.path() / "correlation.state").string();
-  output.set_snapshot(state, 1e-9);
+  output.set_snapshot(state, 0);  // only on `snapshot()`
   output.set_drain_when_quiet(true);
 
   EventBatch batch;
@@ -290,6 +290,14 @@ TEST(CorrelationOutput, RendersFeedsTheEngineSnapshotsAndDrainsWhenQuiet) {
   ASSERT_EQ(got.size(), 1u);
   EXPECT_EQ(got[0].kind, "detection");
   EXPECT_EQ(got[0].rule_id, "r-ok");
+  // The inputs are held until the sink runs out of batches.
+  EXPECT_EQ(engine->stats().inputs, 0u);
+  EXPECT_EQ(output.submits(), 0u);
+  output.idle();
+  EXPECT_EQ(engine->stats().inputs, 3u);
+  EXPECT_EQ(output.submits(), 1u);
+  EXPECT_EQ(output.submitted_inputs(), 3u);
+  ASSERT_TRUE(output.snapshot().has_value());
   EXPECT_TRUE(std::filesystem::exists(state));
   EXPECT_EQ(engine->stats().pending, 1u);
   // Quiet input: after at least 200 ms without inputs, a flush applies what waits.

@@ -26,6 +26,7 @@
 
 #include "sluice/alert/alert.hpp"
 #include "sluice/common/result.hpp"
+#include "sluice/correlate/coalescer.hpp"
 #include "sluice/correlate/engine.hpp"
 #include "sluice/detect/rule_set.hpp"
 #include "sluice/output/output.hpp"
@@ -107,10 +108,19 @@ class CorrelationOutput final : public Output {
   std::string describe() const override;
   std::size_t render(const EventBatch& batch, std::span<const Detection> detections,
                      const RuleSet* rules, std::string& out) const override;
+  /// Holds the batch's inputs back (`CorrelationCoalescer`): they reach the engine when the
+  /// sink runs out of batches (`idle`), or sooner when enough are held or the oldest has waited
+  /// long enough. Base detections go to the handler at once.
   Result<void> write(std::string_view bytes) override;
+  /// Submits the held inputs first.
   Result<void> flush() override;
+  /// The sink has no batch waiting: submits the held inputs.
+  void idle() override;
   /// End of input: decides every open window and sends the remaining alerts (scan).
   void finish();
+  /// Engine submits and the inputs they carried (the mean is the coalesced submit size).
+  std::uint64_t submits() const { return held_inputs_.submits(); }
+  std::uint64_t submitted_inputs() const { return held_inputs_.submitted(); }
   /// Saves engine state to `path` every `interval_seconds` (0 = only on `snapshot()`), from
   /// the sink thread between batches. Call before the pipeline starts.
   void set_snapshot(std::string path, double interval_seconds);
@@ -152,8 +162,9 @@ class CorrelationOutput final : public Output {
   void deliver(std::vector<CorrelationAlert>& alerts, std::int64_t detected_mono_ns);
   void maybe_snapshot(std::int64_t now);
   /// Sink thread: the set of a batch's generation; switches the engine to a newer one.
-  const CorrelationSet* set_for_batch(std::uint64_t generation,
-                                      std::vector<CorrelationInput>& inputs, std::int64_t now);
+  const CorrelationSet* set_for_batch(std::uint64_t generation);
+  /// Sink thread: submits the held inputs and delivers the alerts.
+  void submit_held();
   /// Sink thread: `older`'s correlation indexes in `current_` (-1: changed or removed).
   const std::vector<std::int64_t>& remap_for(const CorrelationSet& older);
   std::shared_ptr<const CorrelationSet> set_;      ///< the first set (immutable: workers read it)
@@ -170,6 +181,7 @@ class CorrelationOutput final : public Output {
   mutable std::atomic<std::uint64_t> missing_{0};
   std::atomic<std::uint64_t> alerts_{0};
   std::vector<CorrelationAlert> scratch_;
+  CorrelationCoalescer held_inputs_;
   std::string snapshot_path_;
   std::int64_t snapshot_interval_ns_ = 0;
   std::int64_t last_snapshot_ns_ = 0;
