@@ -915,6 +915,7 @@ struct CorrelationEngine::Impl {
       start.assign(queues + 1, 0);
       for (std::size_t i = lo; i < hi; ++i) {
         const auto& x = in[i];
+        SLUICE_ASSERT(x.correlation < specs.size(), "correlation input names no loaded rule");
         if (x.time_ns < released) {
           ++chunk_late[c];  // older than what was already applied: would reorder history
           scatter_queue[i] = nil;
@@ -1000,6 +1001,14 @@ struct CorrelationEngine::Impl {
       const std::uint32_t gi = sh.slots[q.items[i].hash & mask];
       return gi == nil || gi >= sh.groups.size() ? nullptr : &sh.groups[gi];
     };
+    // Prologue: the first d1 inputs get their stages too. Without it they would miss every
+    // cache level unhidden, and with 4,096 inputs per submit over 64 shards a shard task sees
+    // about 64 inputs, so a third of all lookups went unprefetched (a fixed cost per submit,
+    // per shard, that larger submits diluted).
+    for (std::size_t n = 0; n < std::min(ready, d1); ++n)
+      __builtin_prefetch(&sh.slots[q.items[n].hash & mask]);
+    for (std::size_t n = 0; n < std::min(ready, d2); ++n)
+      if (const Group* g = group_of(n)) __builtin_prefetch(g);
     for (std::size_t n = 0; n < ready; ++n) {
       if (n + d1 < ready) __builtin_prefetch(&sh.slots[q.items[n + d1].hash & mask]);
       if (n + d2 < ready)
@@ -1175,9 +1184,7 @@ const CorrelationConfig& CorrelationEngine::config() const {
 void CorrelationEngine::submit(std::span<const CorrelationInput> inputs,
                                std::vector<CorrelationAlert>& out) {
   auto& d = *impl_;
-  for (const auto& in : inputs)
-    SLUICE_ASSERT(in.correlation < d.specs.size(), "correlation input names no loaded rule");
-  d.inputs += inputs.size();
+  d.inputs += inputs.size();  // each input's rule index is checked where it is hashed
   d.late += d.enqueue_all(inputs);
   const std::int64_t tolerance = std::max<std::int64_t>(0, d.config.tolerance_ns);
   const std::int64_t watermark =
