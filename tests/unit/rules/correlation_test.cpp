@@ -312,6 +312,69 @@ TEST(CorrelationOutput, RendersFeedsTheEngineSnapshotsAndDrainsWhenQuiet) {
   EXPECT_EQ(got.size(), 2u);
 }
 
+TEST(CorrelationOutput, AReloadSwitchesTheEngineAndMapsBatchesOfTheOldRules) {
+  const std::string keep =
+      "title: Keep\nid: c-keep\ncorrelation: {type: event_count, rules: [fail], group-by: "
+      "[src_ip], timespan: 1h, condition: {gte: 4}}\n";
+  auto change = [](int n) {
+    return "---\ntitle: Change\nid: c-change\ncorrelation: {type: event_count, rules: [fail], "
+           "group-by: [src_ip], timespan: 1h, condition: {gte: " +
+           std::to_string(n) + "}}\n";
+  };
+  auto before = load(keep + change(3));
+  auto after = load(change(5) + "---\n" + keep);  // other order: c-keep moves to index 1
+  ASSERT_TRUE(before.report.errors.empty());
+  ASSERT_TRUE(after.report.errors.empty());
+  std::vector<Alert> got;
+  std::vector<std::unique_ptr<AlertSink>> sinks;
+  sinks.push_back(std::make_unique<Keep>(&got));
+  auto handler =
+      std::shared_ptr<AlertHandler>(std::move(AlertHandler::create({}, std::move(sinks))).value());
+  CorrelationConfig config;
+  config.tolerance_ns = 0;
+  auto engine = std::make_shared<CorrelationEngine>(before.set->specs(), config);
+  CorrelationOutput output(before.set, engine, handler, false);
+
+  auto render = [&](const Loaded& l, int first_second, int n) {
+    EventBatch batch;
+    std::string text;
+    for (int i = 0; i < n; ++i)
+      text += "{\"action\":\"fail\",\"src_ip\":\"10.0.0.1\"}\n";
+    EXPECT_TRUE(add_json_events(text, batch).has_value());
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      batch.events()[i].event_time_ns =
+          (first_second + static_cast<std::int64_t>(i)) * 1'000'000'000;
+      batch.events()[i].line = static_cast<std::uint64_t>(first_second) + i + 1;
+    }
+    std::vector<Detection> detections;
+    l.base->make_scanner()->scan(batch, detections);
+    std::string bytes;
+    output.render(batch, detections, l.base.get(), bytes);
+    return bytes;
+  };
+  // Two failures under the old rules: c-keep holds 2 of 4, c-change 2 of 3.
+  ASSERT_TRUE(output.write(render(before, 0, 2)).has_value());
+  output.idle();
+  EXPECT_EQ(engine->stats().inputs, 4u);
+  // The reload: one worker still renders with the old rules while another has the new ones.
+  output.adopt(after.set);
+  const std::string old_batch = render(before, 3, 1);
+  const std::string new_batch = render(after, 2, 1);
+  ASSERT_TRUE(output.write(new_batch).has_value());  // switches the engine
+  EXPECT_EQ(engine->stats().reloads, 1u);
+  ASSERT_TRUE(output.write(old_batch).has_value());
+  output.idle();
+  // c-keep: 0 s, 1 s (kept over the reload), 2 s (new rules) and 3 s (old rules, mapped to
+  // c-keep's new index) make 4. c-change started over: 2 s only; its old-rules input is
+  // dropped and counted.
+  EXPECT_EQ(output.reload_dropped_inputs(), 1u);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].rule_id, "c-keep");
+  EXPECT_EQ(got[0].count, 4u);
+  EXPECT_EQ(got[0].first_ns, 0);
+  EXPECT_EQ(output.stale_batches(), 0u);
+}
+
 TEST(AlertFilter, SigmaDetectionOverAlertFields) {
   auto p = compile_alert_filter(
       "scanners: {src_ip|cidr: 10.1.0.0/16}\nlab: {src_ip|startswith: '192.168.'}\n"
