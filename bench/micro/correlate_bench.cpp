@@ -14,6 +14,9 @@
 /// Baseline: the 1-thread run of the same engine (the scaling target); no peer tool
 /// runs Sigma correlations in-process for comparison. Inputs go in 4,096 per submit (a sink's
 /// worth of detections under load); `CORR_BATCH=N` in the environment changes that.
+/// `BM_CorrelateCoalesced1MKeys` feeds the same 4,096-input batches through the
+/// `CorrelationCoalescer` the pipeline's correlation output uses, as a saturated sink does
+/// (a batch is always waiting, so it submits when the coalescer is due).
 #include <benchmark/benchmark.h>
 #include <malloc.h>
 #include <unistd.h>
@@ -30,6 +33,7 @@
 #include <vector>
 
 #include "sluice/alert/alert.hpp"
+#include "sluice/correlate/coalescer.hpp"
 #include "sluice/correlate/engine.hpp"
 
 namespace {
@@ -39,6 +43,12 @@ constexpr std::size_t attacker_every = 64;
 constexpr std::int64_t step_ns = 38'000;
 const std::size_t batch_size =
     std::getenv("CORR_BATCH") ? std::strtoul(std::getenv("CORR_BATCH"), nullptr, 10) : 4096;
+/// The coalescer's age bound in BM_CorrelateCoalesced1MKeys (`CORR_MAX_AGE_US`; default: the
+/// pipeline's).
+const std::int64_t coalesce_max_age_ns =
+    std::getenv("CORR_MAX_AGE_US")
+        ? std::strtoll(std::getenv("CORR_MAX_AGE_US"), nullptr, 10) * 1000
+        : sluice::CorrelationCoalescer::default_max_age_ns;
 
 sluice::CorrelationSpec brute_force() {
   sluice::CorrelationSpec s;
@@ -183,10 +193,56 @@ BENCHMARK(BM_CorrelateEventCount1MKeys)
     ->MinTime(3.0)
     ->Unit(benchmark::kMicrosecond);
 
+/// The engine behind the pipeline's submit path under load: 4,096-input batches go through the
+/// coalescer, which submits when it holds 16,384 inputs or its oldest waited 500 us.
+void BM_CorrelateCoalesced1MKeys(benchmark::State& state) {
+  const auto threads = static_cast<std::size_t>(state.range(0));
+  const Workload& w = workload();
+  Feeder feed(w);
+  sluice::CorrelationEngine engine({brute_force()}, engine_config(threads));
+  sluice::CorrelationCoalescer coalescer(sluice::CorrelationCoalescer::default_max_inputs,
+                                         coalesce_max_age_ns);
+  std::vector<sluice::CorrelationAlert> alerts;
+  do {
+    engine.submit(feed.next(), alerts);
+  } while (!feed.at_pass_end());
+  std::size_t processed = 0;
+  const auto submits_before = coalescer.submits();
+  for (auto _ : state) {
+    const auto batch = feed.next();
+    const std::int64_t now = sluice::monotonic_now_ns();
+    for (const auto& in : batch)
+      coalescer.add(in, now);
+    if (coalescer.due(sluice::monotonic_now_ns())) coalescer.submit(engine, alerts);
+    processed += batch.size();
+    if (alerts.size() > (1u << 16)) alerts.clear();
+  }
+  coalescer.submit(engine, alerts);
+  const auto submits = coalescer.submits() - submits_before;
+  while (!feed.at_pass_end())
+    engine.submit(feed.next(), alerts);
+  const auto st = engine.stats();
+  const std::size_t passes = feed.consumed() / w.pass.size();
+  if (st.alerts != passes * w.alerts_per_pass || st.evicted != 0 || st.late != 0 ||
+      st.groups != key_count)
+    state.SkipWithError("wrong answer: alerts, evictions or live groups differ from the workload");
+  state.SetItemsProcessed(static_cast<std::int64_t>(processed));
+  state.counters["inputs_per_submit"] = static_cast<double>(coalescer.submitted()) /
+                                        static_cast<double>(std::max<std::uint64_t>(1, submits));
+}
+BENCHMARK(BM_CorrelateCoalesced1MKeys)
+    ->Arg(1)
+    ->Arg(2)
+    ->ArgName("threads")
+    ->UseRealTime()
+    ->MinTime(3.0)
+    ->Unit(benchmark::kMicrosecond);
+
 /// p50/p99 from the moment a batch holding the completing detection is handed to the engine to
 /// the alert's write on a real sink (JSON lines to /dev/null), at half of the maximum rate
 /// measured first on the same engine (1 or 2 threads, after a warm-up pass). Batches of 512 arrive
-/// on a fixed schedule, as a pipeline's sink hands them over.
+/// on a fixed schedule, as a pipeline's sink hands them over, and go through the coalescer as
+/// in the pipeline: below saturation the sink is idle after each batch, which submits it.
 void BM_CorrelateLatencyHalfLoad(benchmark::State& state) {
   const Workload& w = workload();
   const auto threads = static_cast<std::size_t>(state.range(0));
@@ -200,6 +256,7 @@ void BM_CorrelateLatencyHalfLoad(benchmark::State& state) {
     auto handler = std::move(sluice::AlertHandler::create({}, std::move(sinks))).value();
     handler->record_latencies(true);
     Feeder feed(w);
+    sluice::CorrelationCoalescer coalescer;
     std::vector<sluice::CorrelationAlert> alerts;
     auto deliver = [&](std::int64_t detected) {
       for (const auto& a : alerts) {
@@ -257,7 +314,9 @@ void BM_CorrelateLatencyHalfLoad(benchmark::State& state) {
         pending = pending.subspan(n);
       }
       const std::int64_t detected = sluice::monotonic_now_ns();
-      engine.submit(batch, alerts);
+      for (const auto& in : batch)
+        coalescer.add(in, detected);
+      coalescer.submit(engine, alerts);  // the sink's `idle`: no batch waiting
       deliver(detected);
       sent += batch.size();
     }

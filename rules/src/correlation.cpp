@@ -10,6 +10,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -136,7 +137,26 @@ struct Route {
 
 }  // namespace
 
+struct CorrelationSet::Family {
+  std::mutex mutex;
+  std::uint64_t next_generation = 1;
+  std::vector<std::weak_ptr<const CorrelationSet>> members;
+
+  template <typename Match>
+  std::shared_ptr<const CorrelationSet> find(Match&& match) {
+    std::lock_guard lock(mutex);
+    std::shared_ptr<const CorrelationSet> found;
+    std::erase_if(members, [](const auto& w) { return w.expired(); });
+    for (const auto& w : members)
+      if (auto s = w.lock(); s && match(*s)) found = std::move(s);
+    return found;
+  }
+};
+
 struct CorrelationSet::Impl {
+  // Set once by `link` before other threads can see this set as a family member.
+  std::shared_ptr<Family> family;
+  std::uint64_t generation = 0;
   std::vector<CorrelationSpec> specs;
   std::shared_ptr<const RuleSet> base;
   std::vector<std::vector<Route>> routes;          // by base rule index
@@ -189,6 +209,33 @@ bool CorrelationSet::correlation_generates(std::uint32_t c) const {
 
 const RuleSet* CorrelationSet::base_rules() const {
   return impl_->base.get();
+}
+
+std::uint64_t CorrelationSet::generation() const {
+  return impl_->generation;
+}
+
+std::shared_ptr<const CorrelationSet> CorrelationSet::for_rules(const RuleSet* rules) const {
+  if (!impl_->family) return nullptr;
+  return impl_->family->find([&](const CorrelationSet& s) { return s.base_rules() == rules; });
+}
+
+std::shared_ptr<const CorrelationSet> CorrelationSet::for_generation(std::uint64_t g) const {
+  if (!impl_->family) return nullptr;
+  return impl_->family->find([&](const CorrelationSet& s) { return s.generation() == g; });
+}
+
+void CorrelationSet::link(const std::shared_ptr<const CorrelationSet>& previous,
+                          const std::shared_ptr<const CorrelationSet>& next) {
+  auto& family = previous->impl_->family;
+  if (!family) {
+    family = std::make_shared<Family>();
+    family->members.push_back(previous);
+  }
+  std::lock_guard lock(family->mutex);
+  next->impl_->family = family;
+  next->impl_->generation = family->next_generation++;
+  family->members.push_back(next);
 }
 
 bool CorrelationSet::consumes(std::uint32_t r) const {
@@ -302,6 +349,8 @@ Alert CorrelationSet::make_alert(const CorrelationAlert& a) const {
   out.first_ns = a.first_ns;
   out.last_ns = a.last_ns;
   out.count = a.count;
+  out.has_value = is_metric(rule.type);
+  out.value = a.value;
   // Anomaly inputs have no single event (reference kind none): nothing to point at.
   for (const EventRef& r : a.refs)
     if (r.kind() != EventRef::Kind::none) out.refs.push_back(r);
@@ -341,16 +390,16 @@ bool parse_correlation(const YAML::Node& doc, const std::string& path, CorrDoc& 
     r.type = CorrelationType::temporal;
   } else if (type == "temporal_ordered") {
     r.type = CorrelationType::temporal_ordered;
-  } else if (type == "value_sum" || type == "value_avg" || type == "value_percentile") {
-    report.skipped.push_back(
-        {path, r.id, r.title, "unsupported correlation type",
-         "correlation type '" + type + "' (spec v2.1 metric correlations) is not supported yet",
-         line_of(c["type"])});
-    return false;
+  } else if (type == "value_sum") {
+    r.type = CorrelationType::value_sum;
+  } else if (type == "value_avg") {
+    r.type = CorrelationType::value_avg;
+  } else if (type == "value_percentile") {
+    r.type = CorrelationType::value_percentile;
   } else {
     return error(
-        "'correlation.type' must be event_count, value_count, temporal or "
-        "temporal_ordered (got '" +
+        "'correlation.type' must be event_count, value_count, temporal, temporal_ordered, "
+        "value_sum, value_avg or value_percentile (got '" +
             type + "')",
         c["type"] ? c["type"] : c);
   }
@@ -370,8 +419,9 @@ bool parse_correlation(const YAML::Node& doc, const std::string& path, CorrDoc& 
     r.generate = g == "true";
   }
   const YAML::Node cond = c["condition"];
+  const bool metric = is_metric(r.type);
   const bool counts =
-      r.type == CorrelationType::event_count || r.type == CorrelationType::value_count;
+      r.type == CorrelationType::event_count || r.type == CorrelationType::value_count || metric;
   if (!cond) {
     if (counts) return error("'correlation.condition' is mandatory for " + type, c);
     r.condition.min = r.rules.size();
@@ -382,6 +432,53 @@ bool parse_correlation(const YAML::Node& doc, const std::string& path, CorrDoc& 
       const std::string key = kv.first.as<std::string>();
       if (key == "field") {
         r.value_field = scalar(kv.second);
+        continue;
+      }
+      if (metric) {
+        // Spec v2.1: the metric types compare "to an integer or float threshold".
+        double x = 0;
+        try {
+          x = kv.second.as<double>();
+        } catch (const YAML::Exception&) {
+          return error("condition '" + key + "' needs a number", kv.second);
+        }
+        if (!std::isfinite(x)) return error("condition '" + key + "' needs a number", kv.second);
+        if (r.type == CorrelationType::value_percentile && (x < 0 || x > 100))
+          return error("value_percentile compares a percentage: condition '" + key +
+                           "' must be between 0 and 100",
+                       kv.second);
+        any = true;
+        auto& vc = r.value_condition;
+        auto lower = [&](double v, bool inclusive) {
+          if (v > vc.min || (v == vc.min && !inclusive)) {
+            vc.min = v;
+            vc.min_inclusive = inclusive;
+          }
+        };
+        auto upper = [&](double v, bool inclusive) {
+          if (v < vc.max || (v == vc.max && !inclusive)) {
+            vc.max = v;
+            vc.max_inclusive = inclusive;
+          }
+        };
+        if (key == "gt") {
+          lower(x, false);
+        } else if (key == "gte") {
+          lower(x, true);
+        } else if (key == "lt") {
+          upper(x, false);
+        } else if (key == "lte") {
+          upper(x, true);
+        } else if (key == "eq") {
+          lower(x, true);
+          upper(x, true);
+        } else if (key == "neq") {
+          vc.has_neq = true;
+          vc.neq = x;
+        } else {
+          return error("unknown condition '" + key + "' (gt, gte, lt, lte, eq, neq, field)",
+                       kv.first);
+        }
         continue;
       }
       std::uint64_t n = 0;
@@ -418,11 +515,17 @@ bool parse_correlation(const YAML::Node& doc, const std::string& path, CorrDoc& 
     }
     if (r.condition.min > r.condition.max)
       return error("the condition can never hold (" + r.condition.describe() + ")", cond);
+    const auto& vc = r.value_condition;
+    if (vc.min > vc.max || (vc.min == vc.max && !(vc.min_inclusive && vc.max_inclusive)))
+      return error("the condition can never hold (" + vc.describe() + ")", cond);
   }
-  if (r.type == CorrelationType::value_count && r.value_field.empty())
-    return error("value_count needs 'condition.field'", cond ? cond : c);
-  if (r.type != CorrelationType::value_count && !r.value_field.empty())
-    return error("'condition.field' belongs to value_count only", cond);
+  const bool takes_field = r.type == CorrelationType::value_count || metric;
+  if (takes_field && r.value_field.empty())
+    return error(type + " needs 'condition.field'", cond ? cond : c);
+  if (!takes_field && !r.value_field.empty())
+    return error(
+        "'condition.field' belongs to value_count, value_sum, value_avg and value_percentile",
+        cond);
   if ((r.type == CorrelationType::temporal || r.type == CorrelationType::temporal_ordered) &&
       r.condition.min > r.rules.size())
     return error("the condition asks for more rules than 'rules' names", cond);

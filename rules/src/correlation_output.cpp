@@ -4,9 +4,10 @@
 /// `generate`) and `compile_alert_filter` (Sigma filters for suppression lists).
 ///
 /// Records rendered by workers are a private binary format that lives only between `render`
-/// and `write` of the same process (host byte order), after one 'B' u32 batch-size header
-/// (with an anomaly stage in ordered mode, one 'E' record per event comes first, for the
-/// window counts: 'E' u32 event | i64 time | u32 template | u32 len entity):
+/// and `write` of the same process (host byte order), after one header: 'B' u32 batch size
+/// u64 generation of the correlation set (reloads) that the batch was detected with (with an
+/// anomaly stage in ordered mode, one 'E' record per event follows, for the window counts:
+/// 'E' u32 event | i64 time | u32 template | u32 len entity):
 ///   'C' u32 event | i64 time | u32 correlation | u16 step | u64 ref | u32 len key | u32 len value
 ///   'D' u32 event | i64 time | u32 rule | u64 ref | u32 len id | u32 len title | u32 len level
 ///       | u32 tags | tags × u32 len tag | u32 n | n × (u32 len name | u32 len value)
@@ -21,10 +22,13 @@
 
 #include "sigma_document.hpp"
 #include "sluice/common/assert.hpp"
+#include "sluice/common/log.hpp"
 #include "sluice/rules/correlation.hpp"
 
 namespace sluice::rules {
 namespace {
+
+constexpr Logger logger("correlation");
 
 template <typename T>
 void put(std::string& out, T v) {
@@ -74,7 +78,57 @@ CorrelationOutput::CorrelationOutput(std::shared_ptr<const CorrelationSet> set,
     : set_(std::move(set)),
       engine_(std::move(engine)),
       handler_(std::move(handler)),
-      handle_detections_(handle_detections) {}
+      handle_detections_(handle_detections) {
+  current_ = set_;
+}
+
+void CorrelationOutput::adopt(std::shared_ptr<const CorrelationSet> next) {
+  CorrelationSet::link(set_, next);
+  std::lock_guard lock(held_mutex_);
+  held_.push_back(std::move(next));
+  if (held_.size() > max_held_sets) held_.erase(held_.begin());
+}
+
+const std::vector<std::int64_t>& CorrelationOutput::remap_for(const CorrelationSet& older) {
+  for (const auto& [generation, map] : remap_)
+    if (generation == older.generation()) return map;
+  std::vector<std::int64_t> map(older.specs().size(), -1);
+  const auto& now = current_->specs();
+  for (std::size_t i = 0; i < map.size(); ++i) {
+    // Rules are matched as the engine matches them: by id, or by title where there is none.
+    auto id_of = [](const CorrelationRule& r) -> const std::string& {
+      return r.id.empty() ? r.title : r.id;
+    };
+    const auto& old_rule = older.specs()[i].rule;
+    for (std::size_t j = 0; j < now.size(); ++j) {
+      if (id_of(now[j].rule) == id_of(old_rule) && same_definition(older.specs()[i], now[j])) {
+        map[i] = static_cast<std::int64_t>(j);
+        break;
+      }
+    }
+  }
+  remap_.emplace_back(older.generation(), std::move(map));
+  return remap_.back().second;
+}
+
+const CorrelationSet* CorrelationOutput::set_for_batch(std::uint64_t generation) {
+  if (generation == current_->generation()) return current_.get();
+  auto set = generation == set_->generation() ? set_ : set_->for_generation(generation);
+  if (!set) return nullptr;
+  if (generation > current_->generation()) {
+    // Inputs held so far name the current set's rules: apply them before switching.
+    submit_held();
+    const auto r = engine_->reload(set->specs());
+    logger.info(
+        "correlation rules reloaded: {} kept, {} changed, {} removed, {} added; groups: {} "
+        "kept, {} dropped; {} pending inputs dropped",
+        r.kept, r.changed, r.removed, r.added, r.kept_groups, r.dropped_groups, r.dropped_pending);
+    current_ = set;
+    remap_.clear();
+    return current_.get();
+  }
+  return set.get();
+}
 
 std::string CorrelationOutput::describe() const {
   return "correlation";
@@ -83,11 +137,24 @@ std::string CorrelationOutput::describe() const {
 std::size_t CorrelationOutput::render(const EventBatch& batch,
                                       std::span<const Detection> detections, const RuleSet* rules,
                                       std::string& out) const {
+  // The correlation set resolved against the rule set that detected this batch: after a
+  // reload, workers switch rule sets at batch boundaries, each on its own.
+  std::shared_ptr<const CorrelationSet> found;
+  const CorrelationSet* set = set_.get();
+  if (rules != nullptr && rules != set_->base_rules()) {
+    found = set_->for_rules(rules);
+    if (!found) {
+      if (!detections.empty()) stale_.fetch_add(1, std::memory_order_relaxed);
+      return 0;
+    }
+    set = found.get();
+  }
   std::vector<CorrelationSet::Input> inputs;
   std::size_t missing = 0, records = 0;
   const std::size_t start = out.size();
   out += 'B';
   put<std::uint32_t>(out, static_cast<std::uint32_t>(batch.size()));
+  put<std::uint64_t>(out, set->generation());
   if (anomaly_ != nullptr) {
     thread_local std::string entity;
     const auto& events = batch.events();
@@ -104,7 +171,7 @@ std::size_t CorrelationOutput::render(const EventBatch& batch,
   for (const auto& d : detections) {
     const Event& e = batch.events()[d.event_index];
     const EventRef ref = ref_of(batch, e);
-    if (handle_detections_ && rules != nullptr && set_->base_generates(d.rule_index)) {
+    if (handle_detections_ && rules != nullptr && set->base_generates(d.rule_index)) {
       out += 'D';
       put(out, d.event_index);
       put(out, e.event_time_ns);
@@ -126,9 +193,9 @@ std::size_t CorrelationOutput::render(const EventBatch& batch,
       }
       ++records;
     }
-    if (!set_->consumes(d.rule_index)) continue;
+    if (!set->consumes(d.rule_index)) continue;
     inputs.clear();
-    set_->inputs_for(e, d, inputs, missing);
+    set->inputs_for(e, d, inputs, missing);
     for (const auto& in : inputs) {
       out += 'C';
       put(out, d.event_index);
@@ -152,8 +219,8 @@ void CorrelationOutput::deliver(std::vector<CorrelationAlert>& alerts,
                                 std::int64_t detected_mono_ns) {
   for (const auto& a : alerts) {
     alerts_.fetch_add(1, std::memory_order_relaxed);
-    if (!set_->correlation_generates(a.correlation)) continue;  // consumed by a chain only
-    Alert alert = set_->make_alert(a);
+    if (!current_->correlation_generates(a.correlation)) continue;  // consumed by a chain only
+    Alert alert = current_->make_alert(a);
     alert.detected_mono_ns = detected_mono_ns;
     handler_->handle(alert);
   }
@@ -168,16 +235,11 @@ void CorrelationOutput::set_anomaly_stage(std::shared_ptr<AnomalyStage> stage) {
 }
 
 void CorrelationOutput::deliver_anomaly_alerts() {
-  const std::int64_t now = monotonic_now_ns();
-  std::vector<CorrelationInput> inputs;
-  collect_anomaly(now, inputs);
-  if (inputs.empty()) return;
-  engine_->submit(inputs, scratch_);
-  deliver(scratch_, now);
-  last_input_ns_ = now;
+  collect_anomaly(monotonic_now_ns());
+  submit_held();
 }
 
-void CorrelationOutput::collect_anomaly(std::int64_t now, std::vector<CorrelationInput>& inputs) {
+void CorrelationOutput::collect_anomaly(std::int64_t now) {
   if (!anomaly_) return;
   anomaly_alerts_.clear();
   anomaly_->take_alerts(anomaly_alerts_);
@@ -188,14 +250,14 @@ void CorrelationOutput::collect_anomaly(std::int64_t now, std::vector<Correlatio
   for (std::size_t i = 0; i < anomaly_alerts_.size(); ++i) {
     Alert& a = anomaly_alerts_[i];
     a.detected_mono_ns = now;
-    if (set_->consumes(a)) {
-      const std::size_t added = set_->inputs_for(a, anomaly_keys_, missing);
+    if (current_->consumes(a)) {
+      const std::size_t added = current_->inputs_for(a, anomaly_keys_, missing);
       owner.insert(owner.end(), added, i);
     }
-    if (set_->alert_generates(a)) handler_->handle(a);
+    if (current_->alert_generates(a)) handler_->handle(a);
   }
   if (missing != 0) missing_.fetch_add(missing, std::memory_order_relaxed);
-  // Views into anomaly_keys_, which stays untouched until the next call.
+  // The coalescer copies the key and value bytes out of anomaly_keys_.
   for (std::size_t i = 0; i < anomaly_keys_.size(); ++i) {
     CorrelationInput in;
     in.time_ns = anomaly_alerts_[owner[i]].last_ns;  // the window's end: when it is known
@@ -203,15 +265,28 @@ void CorrelationOutput::collect_anomaly(std::int64_t now, std::vector<Correlatio
     in.step = anomaly_keys_[i].step;
     in.key = anomaly_keys_[i].key;
     in.value = anomaly_keys_[i].value;
-    inputs.push_back(in);  // no single event: the reference stays "none"
+    held_inputs_.add(in, now);  // no single event: the reference stays "none"
   }
+}
+
+void CorrelationOutput::submit_held() {
+  if (held_inputs_.empty()) return;
+  const std::int64_t detected = held_inputs_.oldest_ns();
+  held_inputs_.submit(*engine_, scratch_);
+  deliver(scratch_, detected);
+  last_input_ns_ = monotonic_now_ns();
+}
+
+void CorrelationOutput::idle() {
+  submit_held();
 }
 
 Result<void> CorrelationOutput::write(std::string_view bytes) {
   const std::int64_t now = monotonic_now_ns();
   bool observed = false;
-  std::vector<CorrelationInput> inputs;
   Cursor c(bytes);
+  const CorrelationSet* batch_set = current_.get();
+  const std::vector<std::int64_t>* remap = nullptr;
   std::uint64_t first_seq = 0;
   auto ref_of_event = [&](std::uint32_t event, std::uint64_t bits) {
     return store_ != nullptr ? EventRef::store(first_seq + event) : EventRef{bits};
@@ -223,7 +298,12 @@ Result<void> CorrelationOutput::write(std::string_view bytes) {
       // event over the store's 1 GiB record limit is not stored and would shift the numbers;
       // the store counts those (sluice_store_events_too_large_total).
       const auto size = c.get<std::uint32_t>();
+      const auto generation = c.get<std::uint64_t>();
       if (store_ != nullptr) first_seq = store_->writer().next_sequence() - size;
+      batch_set = set_for_batch(generation);
+      if (batch_set == nullptr) stale_.fetch_add(1, std::memory_order_relaxed);
+      remap =
+          batch_set != nullptr && batch_set != current_.get() ? &remap_for(*batch_set) : nullptr;
       continue;
     }
     const auto event = c.get<std::uint32_t>();
@@ -240,7 +320,17 @@ Result<void> CorrelationOutput::write(std::string_view bytes) {
       in.ref = ref_of_event(event, c.get<std::uint64_t>());
       in.key = c.str();
       in.value = c.str();
-      inputs.push_back(in);
+      if (batch_set == nullptr) continue;  // counted with its batch
+      if (remap != nullptr) {
+        // Detected with an older rule set: the same rule in the current one, if unchanged.
+        const std::int64_t now_index = (*remap)[in.correlation];
+        if (now_index < 0) {
+          reload_dropped_.fetch_add(1, std::memory_order_relaxed);
+          continue;
+        }
+        in.correlation = static_cast<std::uint32_t>(now_index);
+      }
+      held_inputs_.add(in, now);
     } else {
       SLUICE_ASSERT(kind == 'D', "unknown correlation record");
       Alert a;
@@ -266,21 +356,19 @@ Result<void> CorrelationOutput::write(std::string_view bytes) {
     }
   }
   if (observed) {
-    // Windows this batch closed: their anomalies join the batch's inputs in one submit, which
-    // checks them against the watermark before this batch's detections move it (correlation.hpp).
+    // Windows this batch closed: their anomalies are held with this batch's inputs, so the same
+    // submit checks them against the watermark before this batch's detections move it
+    // (correlation.hpp).
     anomaly_->score_ready();
-    collect_anomaly(now, inputs);
+    collect_anomaly(now);
   }
-  if (!inputs.empty()) {
-    engine_->submit(inputs, scratch_);
-    deliver(scratch_, now);
-    last_input_ns_ = now;
-  }
+  if (held_inputs_.due(now)) submit_held();
   maybe_snapshot(now);
   return {};
 }
 
 Result<void> CorrelationOutput::flush() {
+  submit_held();
   const std::int64_t now = monotonic_now_ns();
   // Live input that went quiet: what waits for the watermark would wait forever. After as long
   // in wall time as the tolerance is in event time (at least 200 ms, the pipeline's flush
@@ -311,6 +399,7 @@ void CorrelationOutput::set_snapshot(std::string path, double interval_seconds) 
 
 Result<void> CorrelationOutput::snapshot() {
   if (snapshot_path_.empty()) return {};
+  submit_held();
   return engine_->save(snapshot_path_);
 }
 
@@ -319,6 +408,7 @@ void CorrelationOutput::maybe_snapshot(std::int64_t now) {
       now - last_snapshot_ns_ < snapshot_interval_ns_)
     return;
   last_snapshot_ns_ = now;
+  submit_held();  // a snapshot holds everything received so far
   if (!engine_->save(snapshot_path_)) snapshot_errors_.fetch_add(1, std::memory_order_relaxed);
 }
 
@@ -332,13 +422,22 @@ std::string GeneratingOutput::describe() const {
 
 std::size_t GeneratingOutput::render(const EventBatch& batch, std::span<const Detection> detections,
                                      const RuleSet* rules, std::string& out) const {
+  // After a reload the batch may come from another base rule set: ask the set resolved
+  // against it. A rule set no correlation set knows any more keeps every alert (none lost).
+  std::shared_ptr<const CorrelationSet> found;
+  const CorrelationSet* set = set_.get();
+  if (rules != nullptr && rules != set_->base_rules()) {
+    found = set_->for_rules(rules);
+    if (!found) return inner_->render(batch, detections, rules, out);
+    set = found.get();
+  }
   bool all = true;
   for (const auto& d : detections)
-    all &= set_->base_generates(d.rule_index);
+    all &= set->base_generates(d.rule_index);
   if (all) return inner_->render(batch, detections, rules, out);
   std::vector<Detection> kept;
   for (const auto& d : detections)
-    if (set_->base_generates(d.rule_index)) kept.push_back(d);
+    if (set->base_generates(d.rule_index)) kept.push_back(d);
   return inner_->render(batch, kept, rules, out);
 }
 

@@ -240,18 +240,28 @@ int run_command(int argc, char** argv) {
       pipeline.request_stop();
       stopping = true;
     } else if (sig == SIGHUP) {
-      if (wiring && !wiring->set->specs().empty()) {
-        // Correlation routes name base rules by their index in the loaded set; a new set
-        // would break them mid-stream. Restart (state survives in the snapshot) instead.
-        logger.warn(
-            "SIGHUP: rules not reloaded while correlation rules are active; restart "
-            "sluice to load new rules (correlation state is kept in the snapshot)");
-      } else if (config.rules.paths.empty()) {
+      if (config.rules.paths.empty()) {
         logger.info("SIGHUP: no rules configured, nothing to reload");
       } else if (auto r = load_rules(config.rules, false); r) {
-        rules = r.value();
-        pipeline.set_rules(rules);
-        logger.info("SIGHUP: reloaded {} rules", rules->rule_count());
+        // Correlation rules name base rules by index, so the new base rules come with their
+        // own correlation set, adopted before the pipeline switches: the correlation output
+        // then follows the batches (state of unchanged correlation rules is kept).
+        std::shared_ptr<const rules::CorrelationSet> next;
+        if (wiring && config.correlation.enabled) {
+          if (auto c = load_correlation_rules(config.rules, r.value()); c)
+            next = c.value();
+          else
+            logger.error("SIGHUP: correlation rules: {}", c.error().message);
+        }
+        if (wiring && config.correlation.enabled && !next) {
+          logger.error("SIGHUP: reload failed, keeping the current rules");
+        } else {
+          if (next) wiring->output->adopt(next);
+          rules = r.value();
+          pipeline.set_rules(rules);
+          logger.info("SIGHUP: reloaded {} rules, {} correlation rules", rules->rule_count(),
+                      next ? next->specs().size() : 0);
+        }
       } else {
         logger.error("SIGHUP: reload failed, keeping the current rules: {}", r.error().message);
       }

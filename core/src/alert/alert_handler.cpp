@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstring>
 #include <limits>
 #include <mutex>
@@ -81,7 +82,13 @@ std::string Alert::to_json() const {
   append_rfc3339(out, first_ns);
   out += "\",\"event.end\":\"";
   append_rfc3339(out, last_ns);
-  out += fmt::format("\",\"alert.count\":{},\"alert.events\":[", count);
+  out += fmt::format("\",\"alert.count\":{}", count);
+  // fmt prints the shortest form that reads back as the same double; a sum of finite numbers
+  // can still overflow, and JSON has no infinity.
+  if (has_value)
+    out += std::isfinite(value) ? fmt::format(",\"alert.value\":{}", value)
+                                : std::string(",\"alert.value\":null");
+  out += ",\"alert.events\":[";
   for (std::size_t i = 0; i < refs.size(); ++i) {
     if (i) out += ',';
     refs[i].append_json(out);

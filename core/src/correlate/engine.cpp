@@ -18,6 +18,8 @@
 #include <algorithm>
 #include <bit>
 #include <cerrno>
+#include <charconv>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -38,8 +40,28 @@ std::string_view to_string(CorrelationType type) {
       return "temporal";
     case CorrelationType::temporal_ordered:
       return "temporal_ordered";
+    case CorrelationType::value_sum:
+      return "value_sum";
+    case CorrelationType::value_avg:
+      return "value_avg";
+    case CorrelationType::value_percentile:
+      return "value_percentile";
   }
   return "unknown";
+}
+
+std::string ValueCondition::describe() const {
+  std::string out;
+  auto add = [&](std::string s) {
+    if (!out.empty()) out += " and ";
+    out += s;
+  };
+  if (min != -std::numeric_limits<double>::infinity())
+    add(fmt::format("{} {}", min_inclusive ? "gte" : "gt", min));
+  if (max != std::numeric_limits<double>::infinity())
+    add(fmt::format("{} {}", max_inclusive ? "lte" : "lt", max));
+  if (has_neq) add(fmt::format("neq {}", neq));
+  return out.empty() ? "any" : out;
 }
 
 std::string CountCondition::describe() const {
@@ -101,6 +123,30 @@ namespace {
 
 constexpr std::uint32_t nil = 0xffffffffu;
 constexpr std::int64_t no_time = std::numeric_limits<std::int64_t>::min();
+/// value_sum/value_avg: the value of an input that is no number (a NaN no parse produces).
+constexpr std::uint64_t non_numeric_bits = 0x7ff8'dead'0000'0000ull;
+
+double as_double(std::uint64_t bits) {
+  return std::bit_cast<double>(bits);
+}
+std::uint64_t bits_of(double v) {
+  return std::bit_cast<std::uint64_t>(v);
+}
+
+/// A decimal number as value_sum and value_avg read it: optional blanks around, an optional
+/// sign, digits with an optional fraction and exponent. Infinity and NaN are not numbers here.
+std::uint64_t parse_number(std::string_view v) {
+  while (!v.empty() && (v.front() == ' ' || v.front() == '\t'))
+    v.remove_prefix(1);
+  while (!v.empty() && (v.back() == ' ' || v.back() == '\t'))
+    v.remove_suffix(1);
+  if (!v.empty() && v.front() == '+') v.remove_prefix(1);
+  double x = 0;
+  const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), x);
+  if (v.empty() || ec != std::errc{} || end != v.data() + v.size() || !std::isfinite(x))
+    return non_numeric_bits;
+  return bits_of(x + 0.0);  // -0 becomes 0: equal values, equal bits
+}
 
 /// One windowed event as the engine reasons about it: its time, its reference and
 /// (value_count) the value's hash or (temporal_ordered) the event's own time.
@@ -173,6 +219,7 @@ struct RuleRuntime {
   std::uint32_t steps;
   std::uint64_t need;  ///< monotone: the count that fires
   bool monotone;
+  CorrelationType type;
   std::uint32_t width;  ///< slots per item (see `Slot`)
 };
 
@@ -189,6 +236,8 @@ struct Shard {
   std::uint64_t applied = 0;
   std::uint64_t evicted = 0;
   std::uint64_t expired = 0;
+  std::uint64_t non_numeric = 0;
+  std::uint64_t window_overflow = 0;
 };
 
 }  // namespace
@@ -211,9 +260,12 @@ struct CorrelationEngine::Impl {
   std::uint64_t alerts = 0;
   std::uint64_t restored_groups = 0;
   std::uint64_t dropped_restored = 0;
+  std::uint64_t reload_dropped = 0;
+  std::uint64_t reloads = 0;
   // Counters for other threads (metrics), copied by the owning thread after every change:
   // reading the shards themselves from another thread would race with their updates.
-  std::atomic<std::uint64_t> published[12] = {};
+  static constexpr int n_published = 16;
+  std::atomic<std::uint64_t> published[n_published] = {};
 
   ~Impl() {
     for (auto& sh : shards)
@@ -236,10 +288,15 @@ struct CorrelationEngine::Impl {
       r.seed = correlation_hash(id, 0x5eed5eed5eed5eedull);
       r.timespan = std::max<std::int64_t>(0, sp.rule.timespan_ns);
       r.steps = static_cast<std::uint32_t>(std::max<std::size_t>(1, sp.rule.rules.size()));
-      r.monotone = sp.rule.condition.monotone();
+      r.type = sp.rule.type;
+      // A percentage needs a population: value_percentile is always decided when its window
+      // closes (deciding per event would see the first event alone, at 100 %).
+      r.monotone = r.type == CorrelationType::value_percentile ? false
+                   : is_metric(r.type)                         ? sp.rule.value_condition.monotone()
+                                                               : sp.rule.condition.monotone();
       r.need = std::max<std::uint64_t>(1, sp.rule.condition.min);
-      r.width = sp.rule.type == CorrelationType::value_count ||
-                        sp.rule.type == CorrelationType::temporal_ordered
+      r.width = r.type == CorrelationType::value_count ||
+                        r.type == CorrelationType::temporal_ordered || is_metric(r.type)
                     ? 2
                     : 1;
       rt.push_back(r);
@@ -459,6 +516,15 @@ struct CorrelationEngine::Impl {
     sh.heap_slots += std::size_t{cap} * w;
   }
 
+  /// Removes item `i`, keeping the order of the rest.
+  void erase_at(Group& g, std::uint32_t i) const {
+    const std::uint32_t w = width(g);
+    Slot* s = slots(g);
+    std::memmove(s + std::size_t{i} * w, s + std::size_t{i + 1} * w,
+                 sizeof(Slot) * (g.size - i - 1) * w);
+    --g.size;
+  }
+
   void push(Shard& sh, Group& g, const Entry& e) const {
     ensure_cap(sh, g, g.size + 1);
     set(g, g.size++, e);
@@ -501,6 +567,12 @@ struct CorrelationEngine::Impl {
   void close_window(Shard& sh, Group& g) {
     const auto& r = rt[g.corr];
     const auto type = r.spec->rule.type;
+    if (is_metric(type)) {
+      if (g.count > 0) close_metric_window(sh, g);
+      g.count = 0;
+      g.size = 0;
+      return;
+    }
     std::uint64_t count = g.count;
     std::vector<Entry> contributing;
     if (type == CorrelationType::temporal || type == CorrelationType::temporal_ordered) {
@@ -534,6 +606,83 @@ struct CorrelationEngine::Impl {
     }
   }
 
+  /// A closing window of a metric type. value_sum/value_avg: item 0 holds the running sum in
+  /// `aux`, items 1.. the last `max_refs` events. value_percentile: every event (up to
+  /// `max_window_events`), `aux` the value's hash.
+  void close_metric_window(Shard& sh, Group& g) {
+    const auto& r = rt[g.corr];
+    const ValueCondition& cond = r.spec->rule.value_condition;
+    if (r.type != CorrelationType::value_percentile) {
+      const double sum = as_double(get(g, 0).aux);
+      const double value =
+          r.type == CorrelationType::value_sum ? sum : sum / static_cast<double>(g.count);
+      if (!cond.holds(value)) return;
+      std::vector<Entry> contributing;
+      for (std::uint32_t i = 1; i < g.size; ++i)
+        contributing.push_back(get(g, i));
+      emit(sh, g, g.first_ns, g.last_ns, g.count, contributing, 0, false);
+      sh.out.back().value = value;
+      return;
+    }
+    // Occurrences per value: sort the hashes once, then every item looks its share up.
+    const auto items_now = items(g);
+    std::vector<std::uint64_t> hashes;
+    hashes.reserve(items_now.size());
+    for (const auto& e : items_now)
+      hashes.push_back(e.aux);
+    std::sort(hashes.begin(), hashes.end());
+    const double n = static_cast<double>(items_now.size());
+    auto share = [&](std::uint64_t h) {
+      const auto range = std::equal_range(hashes.begin(), hashes.end(), h);
+      return 100.0 * static_cast<double>(range.second - range.first) / n;
+    };
+    // The reported share is the most extreme one that meets the condition: the largest for a
+    // condition with only lower bounds ("a value in at least 75 %"), else the smallest ("a
+    // value in at most 1 %").
+    const bool largest = cond.monotone();
+    std::vector<Entry> contributing;
+    double extreme = largest ? 0.0 : std::numeric_limits<double>::infinity();
+    for (const auto& e : items_now) {
+      const double sv = share(e.aux);
+      if (!cond.holds(sv)) continue;
+      contributing.push_back(e);
+      extreme = largest ? std::max(extreme, sv) : std::min(extreme, sv);
+    }
+    if (contributing.empty()) return;
+    emit(sh, g, g.first_ns, g.last_ns, items_now.size(), contributing, 0, false);
+    sh.out.back().value = extreme;
+  }
+
+  /// value_sum/value_avg with lower bounds only: the window [t - T, t] ending at this event,
+  /// every event in it kept, the running sum in `count` (the bits of a double).
+  void apply_metric_sliding(Shard& sh, Group& g, const Pending& p, std::int64_t from) {
+    const auto& r = rt[g.corr];
+    double sum = as_double(g.count);
+    std::uint32_t old = 0;
+    while (old < g.size && get(g, old).t < from)
+      sum -= as_double(get(g, old++).aux);
+    drop_front(g, old);
+    if (g.size >= config.max_window_events) {
+      sum -= as_double(get(g, 0).aux);
+      drop_front(g, 1);
+      ++sh.window_overflow;
+    }
+    // Restarting from exactly 0 when the window empties keeps rounding from piling up.
+    if (g.size == 0) sum = 0;
+    push(sh, g, Entry{p.t, p.ref, p.value_hash});
+    sum += as_double(p.value_hash);
+    const double value =
+        r.type == CorrelationType::value_sum ? sum : sum / static_cast<double>(g.size);
+    g.count = bits_of(sum);
+    if (!r.spec->rule.value_condition.holds(value)) return;
+    auto contributing = items(g);
+    contributing.pop_back();  // the current event, passed on its own
+    emit(sh, g, get(g, 0).t, p.t, g.size, contributing, p.ref, true);
+    sh.out.back().value = value;
+    g.size = 0;
+    g.count = 0;
+  }
+
   // ---- applying one input ----------------------------------------------------------------
 
   bool window_live(const Group& g, std::int64_t t) const {
@@ -560,6 +709,11 @@ struct CorrelationEngine::Impl {
 
   void apply(Shard& sh, const Pending& p, std::string_view key) {
     const auto& r = rt[p.corr];
+    if (p.value_hash == non_numeric_bits &&
+        (r.type == CorrelationType::value_sum || r.type == CorrelationType::value_avg)) {
+      ++sh.non_numeric;  // counted, not applied: a sum of a non-number means nothing
+      return;
+    }
     expire(sh, p.t);
     std::uint32_t gi = find(sh, p.hash, p.corr, key);
     if (gi == nil) {
@@ -599,11 +753,26 @@ struct CorrelationEngine::Impl {
           push(sh, g, Entry{t, p.ref, p.value_hash});
       } else if (type == CorrelationType::temporal) {
         set(g, p.step, Entry{t, p.ref, t_bits});
+      } else if (type == CorrelationType::value_percentile) {
+        if (g.size >= config.max_window_events) {
+          drop_front(g, 1);
+          ++sh.window_overflow;
+        }
+        push(sh, g, Entry{t, p.ref, p.value_hash});
+      } else if (is_metric(type)) {
+        if (g.size == 0) push(sh, g, Entry{no_time, 0, bits_of(0.0)});  // the running sum
+        Entry head = get(g, 0);
+        head.aux = bits_of(as_double(head.aux) + as_double(p.value_hash));
+        set(g, 0, head);
+        if (g.size > config.max_refs) erase_at(g, 1);
+        push(sh, g, Entry{t, p.ref, p.value_hash});
       } else if (p.step == 0) {
         set(g, 0, Entry{t, p.ref, t_bits});
       } else if (const Entry prev = get(g, p.step - 1u); prev.t != no_time) {
         set(g, p.step, Entry{prev.t, p.ref, t_bits});
       }
+    } else if (is_metric(type)) {
+      apply_metric_sliding(sh, g, p, from);
     } else if (type == CorrelationType::event_count) {
       drop_older(g, from);
       if (g.size + 1 >= r.need) {
@@ -696,9 +865,13 @@ struct CorrelationEngine::Impl {
     p.t = t;
     p.seq = seq;
     p.hash = hash;
-    p.value_hash = rt[corr].spec->rule.type == CorrelationType::value_count
-                       ? correlation_hash(value, 0x76616c7565ull)
-                       : 0;
+    const auto type = rt[corr].type;
+    if (type == CorrelationType::value_count || type == CorrelationType::value_percentile)
+      p.value_hash = correlation_hash(value, 0x76616c7565ull);
+    else if (type == CorrelationType::value_sum || type == CorrelationType::value_avg)
+      p.value_hash = parse_number(value);  // the number itself, as the bits of a double
+    else
+      p.value_hash = 0;
     p.ref = ref;
     p.key_off = key_off;
     p.key_len = static_cast<std::uint32_t>(key_len);
@@ -740,14 +913,20 @@ struct CorrelationEngine::Impl {
       const std::size_t lo = n * c / chunks, hi = n * (c + 1) / chunks;
       auto& start = chunk_start[c];
       start.assign(queues + 1, 0);
+      // Kept in locals and stored once: the chunks' slots share cache lines, and updating them
+      // per input made the threads fight over those lines (measured: this pass took as long on
+      // two threads as on one).
+      std::int64_t max_time = no_time;
+      std::uint64_t late_here = 0;
       for (std::size_t i = lo; i < hi; ++i) {
         const auto& x = in[i];
+        SLUICE_ASSERT(x.correlation < specs.size(), "correlation input names no loaded rule");
         if (x.time_ns < released) {
-          ++chunk_late[c];  // older than what was already applied: would reorder history
+          ++late_here;  // older than what was already applied: would reorder history
           scatter_queue[i] = nil;
           continue;
         }
-        chunk_max[c] = std::max(chunk_max[c], x.time_ns);
+        max_time = std::max(max_time, x.time_ns);
         const auto& r = rt[x.correlation];
         const std::uint64_t hash = correlation_hash(x.key, r.seed);
         const std::size_t q = shard_of(hash) * levels + r.spec->level;
@@ -755,6 +934,8 @@ struct CorrelationEngine::Impl {
         scatter_queue[i] = static_cast<std::uint32_t>(q);
         ++start[q + 1];
       }
+      chunk_max[c] = max_time;
+      chunk_late[c] = late_here;
       for (std::size_t q = 0; q < queues; ++q)
         start[q + 1] += start[q];
       auto& index = chunk_index[c];
@@ -827,6 +1008,14 @@ struct CorrelationEngine::Impl {
       const std::uint32_t gi = sh.slots[q.items[i].hash & mask];
       return gi == nil || gi >= sh.groups.size() ? nullptr : &sh.groups[gi];
     };
+    // Prologue: the first d1 inputs get their stages too. Without it they would miss every
+    // cache level unhidden, and with 4,096 inputs per submit over 64 shards a shard task sees
+    // about 64 inputs, so a third of all lookups went unprefetched (a fixed cost per submit,
+    // per shard, that larger submits diluted).
+    for (std::size_t n = 0; n < std::min(ready, d1); ++n)
+      __builtin_prefetch(&sh.slots[q.items[n].hash & mask]);
+    for (std::size_t n = 0; n < std::min(ready, d2); ++n)
+      if (const Group* g = group_of(n)) __builtin_prefetch(g);
     for (std::size_t n = 0; n < ready; ++n) {
       if (n + d1 < ready) __builtin_prefetch(&sh.slots[q.items[n + d1].hash & mask]);
       if (n + d2 < ready)
@@ -944,11 +1133,15 @@ struct CorrelationEngine::Impl {
     st.alerts = alerts;
     st.restored_groups = restored_groups;
     st.dropped_restored = dropped_restored;
+    st.reload_dropped = reload_dropped;
+    st.reloads = reloads;
     st.watermark_ns = released;
     for (const auto& sh : shards) {
       st.applied += sh->applied;
       st.evicted += sh->evicted;
       st.expired += sh->expired;
+      st.non_numeric += sh->non_numeric;
+      st.window_overflow += sh->window_overflow;
       st.groups += sh->groups.size();
       for (const auto& q : sh->pending)
         st.pending += q.items.size();
@@ -961,19 +1154,23 @@ struct CorrelationEngine::Impl {
 
   void publish() {
     const auto st = compute_stats();
-    const std::uint64_t v[12] = {st.inputs,
-                                 st.applied,
-                                 st.late,
-                                 st.pending,
-                                 st.alerts,
-                                 st.groups,
-                                 st.evicted,
-                                 st.expired,
-                                 st.restored_groups,
-                                 st.dropped_restored,
-                                 static_cast<std::uint64_t>(st.watermark_ns),
-                                 st.bytes};
-    for (int i = 0; i < 12; ++i)
+    const std::uint64_t v[n_published] = {st.inputs,
+                                          st.applied,
+                                          st.late,
+                                          st.pending,
+                                          st.alerts,
+                                          st.groups,
+                                          st.evicted,
+                                          st.expired,
+                                          st.restored_groups,
+                                          st.dropped_restored,
+                                          static_cast<std::uint64_t>(st.watermark_ns),
+                                          st.bytes,
+                                          st.non_numeric,
+                                          st.window_overflow,
+                                          st.reload_dropped,
+                                          st.reloads};
+    for (int i = 0; i < n_published; ++i)
       published[i].store(v[i], std::memory_order_relaxed);
   }
 };
@@ -994,9 +1191,7 @@ const CorrelationConfig& CorrelationEngine::config() const {
 void CorrelationEngine::submit(std::span<const CorrelationInput> inputs,
                                std::vector<CorrelationAlert>& out) {
   auto& d = *impl_;
-  for (const auto& in : inputs)
-    SLUICE_ASSERT(in.correlation < d.specs.size(), "correlation input names no loaded rule");
-  d.inputs += inputs.size();
+  d.inputs += inputs.size();  // each input's rule index is checked where it is hashed
   d.late += d.enqueue_all(inputs);
   const std::int64_t tolerance = std::max<std::int64_t>(0, d.config.tolerance_ns);
   const std::int64_t watermark =
@@ -1039,6 +1234,10 @@ CorrelationStats CorrelationEngine::stats() const {
   st.dropped_restored = p[9].load(std::memory_order_relaxed);
   st.watermark_ns = static_cast<std::int64_t>(p[10].load(std::memory_order_relaxed));
   st.bytes = p[11].load(std::memory_order_relaxed);
+  st.non_numeric = p[12].load(std::memory_order_relaxed);
+  st.window_overflow = p[13].load(std::memory_order_relaxed);
+  st.reload_dropped = p[14].load(std::memory_order_relaxed);
+  st.reloads = p[15].load(std::memory_order_relaxed);
   return st;
 }
 
@@ -1097,8 +1296,10 @@ class Reader {
 
 }  // namespace
 
-Result<void> CorrelationEngine::save(const std::string& path) const {
-  const auto& d = *impl_;
+namespace {
+
+/// All state of `d` in the snapshot format.
+std::string serialize_state(const CorrelationEngine::Impl& d) {
   auto corr_id = [&](std::uint32_t c) -> const std::string& {
     const auto& r = d.specs[c].rule;
     return r.id.empty() ? r.title : r.id;
@@ -1124,7 +1325,7 @@ Result<void> CorrelationEngine::save(const std::string& path) const {
   for (const auto& [sh, gi] : all) {
     const Group& g = sh->groups[gi];
     w.str(corr_id(g.corr));
-    w.str(Impl::key_of(*sh, g));
+    w.str(CorrelationEngine::Impl::key_of(*sh, g));
     w.put(g.last_ns);
     w.put(g.first_ns);
     w.put(g.count);
@@ -1154,10 +1355,28 @@ Result<void> CorrelationEngine::save(const std::string& path) const {
       }
     }
   }
+  return w.bytes();
+}
+
+/// What `load_state` read: groups and pending inputs kept, and those dropped because their
+/// rule is not loaded (or is listed in `drop`).
+struct LoadCounts {
+  std::uint64_t groups = 0;
+  std::uint64_t dropped_groups = 0;
+  std::uint64_t dropped_pending = 0;
+};
+
+Result<LoadCounts> load_state(CorrelationEngine::Impl& d, std::string_view bytes,
+                              const std::string& origin,
+                              const std::unordered_map<std::string, bool>& drop);
+
+}  // namespace
+
+Result<void> CorrelationEngine::save(const std::string& path) const {
+  const std::string bytes = serialize_state(*impl_);
   const std::string tmp = path + ".tmp";
   std::FILE* f = std::fopen(tmp.c_str(), "wb");
   if (f == nullptr) return Error::from_errno("correlation snapshot: cannot write " + tmp);
-  const auto& bytes = w.bytes();
   const bool ok = std::fwrite(bytes.data(), 1, bytes.size(), f) == bytes.size() &&
                   std::fflush(f) == 0 && ::fsync(fileno(f)) == 0;
   const int err = errno;
@@ -1176,9 +1395,23 @@ Result<void> CorrelationEngine::restore(const std::string& path) {
     return Error::from_errno("correlation snapshot: cannot open " + path);
   }
   const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto counts = load_state(d, bytes, path, {});
+  if (!counts) return counts.error();
+  d.restored_groups += counts->groups;
+  d.dropped_restored += counts->dropped_groups + counts->dropped_pending;
+  d.publish();
+  return {};
+}
+
+namespace {
+
+Result<LoadCounts> load_state(CorrelationEngine::Impl& d, std::string_view bytes,
+                              const std::string& origin,
+                              const std::unordered_map<std::string, bool>& drop) {
+  LoadCounts counts;
   Reader r(bytes);
   auto bad = [&] {
-    return Error{"correlation snapshot " + path + ": truncated or not a snapshot"};
+    return Error{"correlation snapshot " + origin + ": truncated or not a snapshot"};
   };
   char magic[8];
   for (auto& c : magic)
@@ -1205,8 +1438,8 @@ Result<void> CorrelationEngine::restore(const std::string& path) {
     for (auto& e : entries)
       if (!r.get(e.t) || !r.get(e.ref) || !r.get(e.aux)) return bad();
     auto it = by_id.find(id);
-    if (it == by_id.end()) {
-      ++d.dropped_restored;
+    if (it == by_id.end() || drop.count(id) != 0) {
+      ++counts.dropped_groups;
       continue;
     }
     const std::uint32_t c = it->second;
@@ -1214,7 +1447,7 @@ Result<void> CorrelationEngine::restore(const std::string& path) {
     const bool per_step =
         type == CorrelationType::temporal || type == CorrelationType::temporal_ordered;
     if (per_step && size != d.rt[c].steps) {
-      ++d.dropped_restored;  // same id, other `rules` list: the old steps mean nothing now
+      ++counts.dropped_groups;  // same id, other `rules` list: the old steps mean nothing now
       continue;
     }
     const std::uint64_t hash = correlation_hash(key, d.rt[c].seed);
@@ -1229,7 +1462,7 @@ Result<void> CorrelationEngine::restore(const std::string& path) {
     for (std::uint32_t k = 0; k < size; ++k)
       d.set(g, k, entries[k]);
     g.size = size;
-    ++d.restored_groups;
+    ++counts.groups;
   }
   if (!r.get(n)) return bad();
   for (std::uint64_t i = 0; i < n; ++i) {
@@ -1240,8 +1473,8 @@ Result<void> CorrelationEngine::restore(const std::string& path) {
         !r.get(step) || !r.str(key))
       return bad();
     auto it = by_id.find(id);
-    if (it == by_id.end()) {
-      ++d.dropped_restored;
+    if (it == by_id.end() || drop.count(id) != 0) {
+      ++counts.dropped_pending;
       continue;
     }
     const std::uint32_t c = it->second;
@@ -1266,8 +1499,79 @@ Result<void> CorrelationEngine::restore(const std::string& path) {
   d.inputs += inputs;
   d.late += late;
   d.alerts += alerts;
+  return counts;
+}
+
+}  // namespace
+
+bool same_definition(const CorrelationSpec& a, const CorrelationSpec& b) {
+  const auto &x = a.rule, &y = b.rule;
+  const auto &cx = x.condition, &cy = y.condition;
+  const auto &vx = x.value_condition, &vy = y.value_condition;
+  return x.type == y.type && x.rules == y.rules && x.group_by == y.group_by &&
+         x.timespan_ns == y.timespan_ns && x.value_field == y.value_field && a.level == b.level &&
+         cx.min == cy.min && cx.max == cy.max && cx.has_neq == cy.has_neq && cx.neq == cy.neq &&
+         vx.min == vy.min && vx.min_inclusive == vy.min_inclusive && vx.max == vy.max &&
+         vx.max_inclusive == vy.max_inclusive && vx.has_neq == vy.has_neq && vx.neq == vy.neq;
+}
+
+CorrelationReload CorrelationEngine::reload(std::vector<CorrelationSpec> specs) {
+  auto& d = *impl_;
+  CorrelationReload out;
+  auto id_of = [](const CorrelationSpec& sp) -> const std::string& {
+    return sp.rule.id.empty() ? sp.rule.title : sp.rule.id;
+  };
+  std::unordered_map<std::string, const CorrelationSpec*> old_by_id;
+  for (const auto& sp : d.specs)
+    old_by_id.emplace(id_of(sp), &sp);
+  std::unordered_map<std::string, bool> drop;  // ids whose state must not survive
+  std::unordered_map<std::string, bool> fresh_ids;
+  for (const auto& sp : specs) {
+    fresh_ids.emplace(id_of(sp), true);
+    auto it = old_by_id.find(id_of(sp));
+    if (it == old_by_id.end()) {
+      ++out.added;
+    } else if (same_definition(*it->second, sp)) {
+      ++out.kept;
+    } else {
+      ++out.changed;
+      drop.emplace(id_of(sp), true);
+    }
+  }
+  for (const auto& entry : old_by_id)
+    if (fresh_ids.count(entry.first) == 0) ++out.removed;
+
+  // Through the snapshot format: it already maps groups to rules by id and rebuilds tables
+  // and shards for any rule order. Reloads are rare (SIGHUP), so the copy is affordable.
+  const std::string bytes = serialize_state(d);
+  Impl fresh(std::move(specs), d.config);
+  auto counts = load_state(fresh, bytes, "(reload)", drop);
+  SLUICE_ASSERT(counts.has_value(), "the engine cannot read its own state back");
+  out.kept_groups = counts->groups;
+  out.dropped_groups = counts->dropped_groups;
+  out.dropped_pending = counts->dropped_pending;
+
+  // Counters kept in the shards move with them: carry the old totals over, so what the
+  // metrics show never goes backwards.
+  Shard& first = *fresh.shards.front();
+  for (const auto& sh : d.shards) {
+    first.applied += sh->applied;
+    first.evicted += sh->evicted;
+    first.expired += sh->expired;
+    first.non_numeric += sh->non_numeric;
+    first.window_overflow += sh->window_overflow;
+  }
+  // Swapping the vectors keeps each element where it is, so the rule pointers in `rt` stay
+  // valid, and `fresh` frees the old groups with the old rules. The published counters and
+  // the oneTBB arena stay with `d`.
+  std::swap(d.specs, fresh.specs);
+  std::swap(d.rt, fresh.rt);
+  std::swap(d.shards, fresh.shards);
+  std::swap(d.levels, fresh.levels);
+  d.reload_dropped += out.dropped_pending;
+  ++d.reloads;
   d.publish();
-  return {};
+  return out;
 }
 
 }  // namespace sluice

@@ -291,6 +291,7 @@ struct Pipeline::Impl {
     std::vector<std::map<std::uint64_t, ProcessedPtr>> early(sources.size());
     detail::Backoff backoff;
     auto last_flush = monotonic_ns();
+    bool told_idle = false;
     while (true) {
       bool got_any = false;
       for (auto& w : workers) {
@@ -322,7 +323,13 @@ struct Pipeline::Impl {
       }
       if (got_any) {
         backoff.reset();
+        told_idle = false;
         continue;
+      }
+      if (!told_idle) {
+        for (auto& o : outputs)
+          o->output->idle();
+        told_idle = true;
       }
       bool workers_done = true;
       for (auto& w : workers)

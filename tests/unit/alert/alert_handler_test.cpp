@@ -12,6 +12,8 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
+
 #include <atomic>
 #include <fstream>
 #include <sstream>
@@ -75,6 +77,14 @@ TEST(Alert, IdIsStableAndJsonCarriesEverything) {
         "\"event.start\":\"1970-01-01T00:01:30Z\"", "\"event.end\":\"1970-01-01T00:01:40Z\"",
         "\"alert.count\":10", "\"alert.events\":[{\"source\":1,\"line\":7},{\"store_seq\":42}]"})
     EXPECT_NE(json.find(part), std::string::npos) << part << " in " << json;
+  EXPECT_EQ(json.find("alert.value"), std::string::npos);  // only metric correlations have one
+  Alert m = a;
+  m.has_value = true;
+  m.value = 1000000.5;
+  EXPECT_NE(m.to_json().find("\"alert.count\":10,\"alert.value\":1000000.5,"), std::string::npos)
+      << m.to_json();
+  m.value = std::numeric_limits<double>::infinity();
+  EXPECT_NE(m.to_json().find("\"alert.value\":null,"), std::string::npos) << m.to_json();
 }
 
 TEST(AlertHandler, SuppressesByValueCidrPredicateAndRuleWithCounts) {

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /// Loading Sigma correlation rules: every malformed correlation is an error naming the problem
-/// (a table of bad documents and their messages), unsupported types are skipped, references by
+/// (a table of bad documents and their messages), the metric types' conditions, references by
 /// id and name, chains and their levels, aliases, `generate`, group key extraction from fields
 /// and free text, and suppression filters.
 #include "sluice/rules/correlation.hpp"
@@ -61,7 +61,8 @@ TEST(CorrelationLoad, MalformedCorrelationsAreErrorsThatNameTheProblem) {
   const BadCase cases[] = {
       {"title: x\ncorrelation: {type: count, rules: [fail], group-by: [a], timespan: 1m, "
        "condition: {gte: 1}}",
-       "'correlation.type' must be event_count, value_count, temporal or temporal_ordered"},
+       "'correlation.type' must be event_count, value_count, temporal, temporal_ordered, "
+       "value_sum, value_avg or value_percentile"},
       {"title: x\ncorrelation: {type: event_count, group-by: [a], timespan: 1m, condition: {gte: "
        "1}}",
        "'correlation.rules' names no rule"},
@@ -91,6 +92,21 @@ TEST(CorrelationLoad, MalformedCorrelationsAreErrorsThatNameTheProblem) {
       {"title: x\ncorrelation: {type: temporal, rules: [fail, ok], group-by: [a], timespan: 1m, "
        "condition: {gte: 3}}",
        "the condition asks for more rules than 'rules' names"},
+      {"title: x\ncorrelation: {type: value_sum, rules: [fail], group-by: [a], timespan: 1m, "
+       "condition: {gt: 5}}",
+       "value_sum needs 'condition.field'"},
+      {"title: x\ncorrelation: {type: value_avg, rules: [fail], group-by: [a], timespan: 1m, "
+       "condition: {field: b, gt: many}}",
+       "condition 'gt' needs a number"},
+      {"title: x\ncorrelation: {type: value_avg, rules: [fail], group-by: [a], timespan: 1m, "
+       "condition: {field: b, gt: 2.5, lt: 2.5}}",
+       "the condition can never hold (gt 2.5 and lt 2.5)"},
+      {"title: x\ncorrelation: {type: value_percentile, rules: [fail], group-by: [a], "
+       "timespan: 1m, condition: {field: b, lte: 101}}",
+       "condition 'lte' must be between 0 and 100"},
+      {"title: x\ncorrelation: {type: event_count, rules: [fail], group-by: [a], timespan: 1m, "
+       "condition: {field: b, gte: 2}}",
+       "'condition.field' belongs to value_count, value_sum, value_avg and value_percentile"},
   };
   for (const auto& c : cases) {
     auto l = load(c.yaml);
@@ -102,13 +118,41 @@ TEST(CorrelationLoad, MalformedCorrelationsAreErrorsThatNameTheProblem) {
   }
 }
 
-TEST(CorrelationLoad, MetricCorrelationsAreSkippedNotErrors) {
-  auto l = load(
-      "title: x\ncorrelation: {type: value_sum, rules: [fail], group-by: [a], timespan: 1m, "
-      "condition: {field: bytes, gte: 3}}");
+TEST(CorrelationLoad, MetricCorrelationsTakeRealNumberConditions) {
+  auto l = load(R"(
+title: Exfiltration
+correlation: {type: value_sum, rules: [fail], group-by: [a], timespan: 1h,
+              condition: {field: bytes, gt: 1000000}}
+---
+title: Average
+correlation: {type: value_avg, rules: [fail], group-by: [a], timespan: 1m,
+              condition: {field: bytes, gte: 2.5, lt: 10, neq: 5}}
+---
+title: Rare process
+correlation: {type: value_percentile, rules: [fail], group-by: [a], timespan: 24h,
+              condition: {field: image, lte: 1}}
+)");
   EXPECT_TRUE(l.report.errors.empty());
-  ASSERT_EQ(l.report.skipped.size(), 1u);
-  EXPECT_EQ(l.report.skipped[0].reason, "unsupported correlation type");
+  EXPECT_TRUE(l.report.skipped.empty());
+  const auto& specs = l.set->specs();
+  ASSERT_EQ(specs.size(), 3u);
+  EXPECT_EQ(specs[0].rule.type, CorrelationType::value_sum);
+  EXPECT_EQ(specs[0].rule.value_field, "bytes");
+  EXPECT_FALSE(specs[0].rule.value_condition.holds(1000000));
+  EXPECT_TRUE(specs[0].rule.value_condition.holds(1000000.5));
+  EXPECT_TRUE(specs[0].rule.value_condition.monotone());
+  const auto& avg = specs[1].rule.value_condition;
+  EXPECT_EQ(specs[1].rule.type, CorrelationType::value_avg);
+  EXPECT_TRUE(avg.holds(2.5));
+  EXPECT_FALSE(avg.holds(2.4999));
+  EXPECT_FALSE(avg.holds(5));
+  EXPECT_FALSE(avg.holds(10));
+  EXPECT_TRUE(avg.holds(9.99));
+  EXPECT_FALSE(avg.monotone());
+  EXPECT_EQ(avg.describe(), "gte 2.5 and lt 10 and neq 5");
+  EXPECT_EQ(specs[2].rule.type, CorrelationType::value_percentile);
+  EXPECT_TRUE(specs[2].rule.value_condition.holds(1));
+  EXPECT_FALSE(specs[2].rule.value_condition.holds(1.01));
 }
 
 TEST(CorrelationLoad, ResolvesIdsNamesChainsAliasesAndGenerate) {
@@ -279,7 +323,7 @@ TEST(CorrelationOutput, RendersFeedsTheEngineSnapshotsAndDrainsWhenQuiet) {
   CorrelationOutput output(l.set, engine, handler, true);
   test::TempDir dir;
   const auto state = (dir.path() / "correlation.state").string();
-  output.set_snapshot(state, 1e-9);
+  output.set_snapshot(state, 0);  // only on `snapshot()`
   output.set_drain_when_quiet(true);
 
   EventBatch batch;
@@ -305,6 +349,14 @@ TEST(CorrelationOutput, RendersFeedsTheEngineSnapshotsAndDrainsWhenQuiet) {
   ASSERT_EQ(got.size(), 1u);
   EXPECT_EQ(got[0].kind, "detection");
   EXPECT_EQ(got[0].rule_id, "r-ok");
+  // The inputs are held until the sink runs out of batches.
+  EXPECT_EQ(engine->stats().inputs, 0u);
+  EXPECT_EQ(output.submits(), 0u);
+  output.idle();
+  EXPECT_EQ(engine->stats().inputs, 3u);
+  EXPECT_EQ(output.submits(), 1u);
+  EXPECT_EQ(output.submitted_inputs(), 3u);
+  ASSERT_TRUE(output.snapshot().has_value());
   EXPECT_TRUE(std::filesystem::exists(state));
   EXPECT_EQ(engine->stats().pending, 1u);
   // Quiet input: after at least 200 ms without inputs, a flush applies what waits.
@@ -355,6 +407,69 @@ TEST(CorrelationOutput, DetectionsNameTheRuleOfTheSetTheyWereRenderedWith) {
   EXPECT_EQ(got[0].severity, "high");
   EXPECT_EQ(got[0].tags, std::vector<std::string>{"attack.t1078"});
   EXPECT_EQ(got[0].field("action"), "ok");
+}
+
+TEST(CorrelationOutput, AReloadSwitchesTheEngineAndMapsBatchesOfTheOldRules) {
+  const std::string keep =
+      "title: Keep\nid: c-keep\ncorrelation: {type: event_count, rules: [fail], group-by: "
+      "[src_ip], timespan: 1h, condition: {gte: 4}}\n";
+  auto change = [](int n) {
+    return "---\ntitle: Change\nid: c-change\ncorrelation: {type: event_count, rules: [fail], "
+           "group-by: [src_ip], timespan: 1h, condition: {gte: " +
+           std::to_string(n) + "}}\n";
+  };
+  auto before = load(keep + change(3));
+  auto after = load(change(5) + "---\n" + keep);  // other order: c-keep moves to index 1
+  ASSERT_TRUE(before.report.errors.empty());
+  ASSERT_TRUE(after.report.errors.empty());
+  std::vector<Alert> got;
+  std::vector<std::unique_ptr<AlertSink>> sinks;
+  sinks.push_back(std::make_unique<Keep>(&got));
+  auto handler =
+      std::shared_ptr<AlertHandler>(std::move(AlertHandler::create({}, std::move(sinks))).value());
+  CorrelationConfig config;
+  config.tolerance_ns = 0;
+  auto engine = std::make_shared<CorrelationEngine>(before.set->specs(), config);
+  CorrelationOutput output(before.set, engine, handler, false);
+
+  auto render = [&](const Loaded& l, int first_second, int n) {
+    EventBatch batch;
+    std::string text;
+    for (int i = 0; i < n; ++i)
+      text += "{\"action\":\"fail\",\"src_ip\":\"10.0.0.1\"}\n";
+    EXPECT_TRUE(add_json_events(text, batch).has_value());
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      batch.events()[i].event_time_ns =
+          (first_second + static_cast<std::int64_t>(i)) * 1'000'000'000;
+      batch.events()[i].line = static_cast<std::uint64_t>(first_second) + i + 1;
+    }
+    std::vector<Detection> detections;
+    l.base->make_scanner()->scan(batch, detections);
+    std::string bytes;
+    output.render(batch, detections, l.base.get(), bytes);
+    return bytes;
+  };
+  // Two failures under the old rules: c-keep holds 2 of 4, c-change 2 of 3.
+  ASSERT_TRUE(output.write(render(before, 0, 2)).has_value());
+  output.idle();
+  EXPECT_EQ(engine->stats().inputs, 4u);
+  // The reload: one worker still renders with the old rules while another has the new ones.
+  output.adopt(after.set);
+  const std::string old_batch = render(before, 3, 1);
+  const std::string new_batch = render(after, 2, 1);
+  ASSERT_TRUE(output.write(new_batch).has_value());  // switches the engine
+  EXPECT_EQ(engine->stats().reloads, 1u);
+  ASSERT_TRUE(output.write(old_batch).has_value());
+  output.idle();
+  // c-keep: 0 s, 1 s (kept over the reload), 2 s (new rules) and 3 s (old rules, mapped to
+  // c-keep's new index) make 4. c-change started over: 2 s only; its old-rules input is
+  // dropped and counted.
+  EXPECT_EQ(output.reload_dropped_inputs(), 1u);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].rule_id, "c-keep");
+  EXPECT_EQ(got[0].count, 4u);
+  EXPECT_EQ(got[0].first_ns, 0);
+  EXPECT_EQ(output.stale_batches(), 0u);
 }
 
 TEST(AlertFilter, SigmaDetectionOverAlertFields) {

@@ -55,6 +55,10 @@ struct Alert {
   std::int64_t first_ns = 0;  ///< first contributing event time
   std::int64_t last_ns = 0;   ///< last (completing) event time
   std::uint64_t count = 0;
+  /// Metric correlations (value_sum, value_avg, value_percentile): the sum, average or
+  /// percentage that met the condition, rendered as `alert.value` when `has_value`.
+  bool has_value = false;
+  double value = 0;
   std::vector<EventRef> refs;  ///< contributing events, oldest first
   /// Extra facts that are not part of the group (so dedup and throttling ignore them): name and
   /// value as JSON text (a number, a quoted string, an array...). Anomaly alerts carry their
@@ -70,8 +74,9 @@ struct Alert {
   void assign_id();
   /// One JSON object (no newline): `@timestamp` (last event), `alert.id`, `alert.kind`,
   /// `rule.id`, `rule.name`, `rule.title`, `rule.level`, `rule.tags`, `correlation.type`,
-  /// `correlation.group` (object), `event.start`, `event.end`, `alert.count`, `alert.events`
-  /// (references), then each of `details` as its own key.
+  /// `correlation.group` (object), `event.start`, `event.end`, `alert.count`, `alert.value`
+  /// (metric correlations only), `alert.events` (references), then each of `details` as its
+  /// own key.
   std::string to_json() const;
 };
 

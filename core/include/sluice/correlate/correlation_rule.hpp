@@ -16,10 +16,20 @@
 
 namespace sluice {
 
-/// The four correlation types of the specification ("Correlation Types").
-enum class CorrelationType : std::uint8_t { event_count, value_count, temporal, temporal_ordered };
+/// The correlation types of the specification ("Correlation Types"), the v2.1 metric ones
+/// (value_sum, value_avg, value_percentile) included.
+enum class CorrelationType : std::uint8_t {
+  event_count,
+  value_count,
+  temporal,
+  temporal_ordered,
+  value_sum,
+  value_avg,
+  value_percentile
+};
 
-/// "event_count", "value_count", "temporal", "temporal_ordered".
+/// "event_count", "value_count", "temporal", "temporal_ordered", "value_sum", "value_avg",
+/// "value_percentile".
 std::string_view to_string(CorrelationType type);
 
 /// A correlation `condition` (spec: "Condition"): the conjunction of `gt`, `gte`, `lt`, `lte`,
@@ -37,6 +47,35 @@ struct CountCondition {
   /// "gte 5", "gt 100 and lte 200".
   std::string describe() const;
 };
+
+/// The condition of a metric correlation (value_sum, value_avg, value_percentile): the same
+/// operators as `CountCondition`, on a real number (spec: "compares it to an integer or float
+/// threshold"). For value_percentile the number is a percentage, 0 to 100.
+struct ValueCondition {
+  double min = -std::numeric_limits<double>::infinity();
+  bool min_inclusive = true;
+  double max = std::numeric_limits<double>::infinity();
+  bool max_inclusive = true;
+  bool has_neq = false;
+  double neq = 0;
+
+  /// False for NaN.
+  bool holds(double x) const {
+    return (min_inclusive ? x >= min : x > min) && (max_inclusive ? x <= max : x < max) &&
+           !(has_neq && x == neq);
+  }
+  /// Only lower bounds: decided at every event over the window ending at it (as for
+  /// `CountCondition`); anything else when the window closes.
+  bool monotone() const { return max == std::numeric_limits<double>::infinity() && !has_neq; }
+  /// "gt 1000000", "gte 1.5 and lt 20".
+  std::string describe() const;
+};
+
+/// True for value_sum, value_avg and value_percentile (a `ValueCondition` on `value_field`).
+inline bool is_metric(CorrelationType t) {
+  return t == CorrelationType::value_sum || t == CorrelationType::value_avg ||
+         t == CorrelationType::value_percentile;
+}
 
 /// A correlation rule after loading and validation.
 struct CorrelationRule {
@@ -56,7 +95,9 @@ struct CorrelationRule {
   std::vector<std::string> group_by;
   std::int64_t timespan_ns = 0;
   CountCondition condition;
-  /// `condition.field` of value_count (may be an alias).
+  /// The condition of value_sum, value_avg and value_percentile (`condition` is unused then).
+  ValueCondition value_condition;
+  /// `condition.field` of value_count and the metric types (may be an alias).
   std::string value_field;
   /// `generate`: whether the referenced rules also raise their own alerts (default false).
   bool generate = false;
@@ -99,7 +140,8 @@ struct CorrelationInput {
   std::uint16_t step = 0;         ///< index into that rule's `rules` list
   /// The group-by values in `group_by` order, joined by `group_key_separator`.
   std::string_view key;
-  /// value_count: the value of `condition.field`; ignored otherwise.
+  /// value_count and the metric types: the value of `condition.field` (value_sum and
+  /// value_avg read it as a decimal number); ignored otherwise.
   std::string_view value;
   EventRef ref;
 };
@@ -115,8 +157,11 @@ struct CorrelationAlert {
   std::int64_t first_ns = 0;      ///< time of the first contributing event
   std::int64_t last_ns = 0;       ///< time of the completing (or last) event
   /// What the condition counted: events (event_count), distinct values (value_count) or
-  /// referenced rules seen (temporal, temporal_ordered).
+  /// referenced rules seen (temporal, temporal_ordered); for the metric types, the events in
+  /// the window.
   std::uint64_t count = 0;
+  /// Metric types: the sum, average or percentage (0 to 100) that met the condition; else 0.
+  double value = 0;
   /// The contributing events, oldest first, at most `CorrelationConfig::max_refs` (the most
   /// recent ones; the completing event is always last).
   std::vector<EventRef> refs;

@@ -28,6 +28,25 @@
 ///   at the completing event. temporal_ordered: additionally in the order of `rules` (equal
 ///   event times count as in order); the condition counts the ordered prefix.
 ///
+/// ## Metric correlations (spec v2.1: value_sum, value_avg, value_percentile)
+/// The condition (`ValueCondition`) applies to a number computed over the events of one window
+/// of the group, with the same windows as above:
+/// - value_sum: the sum of `condition.field` over the window's events; value_avg: their mean.
+///   The field is read as a decimal number (`-12`, `3.5`, `1e6`); an input whose value is not
+///   one is not applied and counted in `non_numeric`.
+/// - value_percentile: the share, in percent, of the window's events that carry one value of
+///   `condition.field` (spec example: a process name seen in at most 1 % of a computer's
+///   process starts). A share needs a population, so it is always decided when the window
+///   closes, whatever the bounds; the alert references the events whose value's share meets
+///   the condition, and its `value` is the smallest such share (the largest with only lower
+///   bounds).
+/// The alert's `value` is the number that met the condition and `count` the events in the
+/// window. A sliding window (lower bounds) of value_sum and value_avg and every window of
+/// value_percentile keep each event of the window, at most `max_window_events` per group:
+/// beyond that the oldest event leaves the window early, counted in `window_overflow`. A
+/// closing window of value_sum or value_avg keeps only a running sum (exact) and its last
+/// `max_refs` events.
+///
 /// ## Bounded memory
 /// At most `max_groups` groups are tracked (split evenly over the shards). A new group in a full
 /// shard first removes that shard's least recently updated group: `expired` when its window was
@@ -83,9 +102,25 @@ struct CorrelationConfig {
   std::size_t max_groups = 4'000'000;         ///< cap on tracked groups over all rules
   std::int64_t tolerance_ns = 5'000'000'000;  ///< accepted out-of-order lateness (event time)
   std::size_t max_refs = 16;                  ///< contributing event references kept per alert
+  /// Events one group's window may hold where a metric type needs them all (see "Metric
+  /// correlations"). 4096 events are 128 KiB per group at most, and allow percentages down to
+  /// 0.025 % (trade-off, not measured).
+  std::size_t max_window_events = 4096;
 };
 
-/// Counters. Inputs = applied + pending + late.
+/// What `CorrelationEngine::reload` did, by rule (matched by id, or title without one) and by
+/// group.
+struct CorrelationReload {
+  std::size_t kept = 0;     ///< rules with the same definition: their state is kept
+  std::size_t changed = 0;  ///< rules whose definition changed: their state is dropped
+  std::size_t removed = 0;  ///< rules no longer loaded: their state is dropped
+  std::size_t added = 0;    ///< new rules: they start empty
+  std::uint64_t kept_groups = 0;
+  std::uint64_t dropped_groups = 0;   ///< groups of changed and removed rules
+  std::uint64_t dropped_pending = 0;  ///< their inputs waiting for the watermark
+};
+
+/// Counters. Inputs = applied + pending + late + non_numeric + reload_dropped.
 struct CorrelationStats {
   std::uint64_t inputs = 0;   ///< inputs submitted (base detections routed to correlations)
   std::uint64_t applied = 0;  ///< inputs applied to a group (chained inputs included)
@@ -97,6 +132,13 @@ struct CorrelationStats {
   std::uint64_t expired = 0;  ///< groups removed after their window emptied
   std::uint64_t restored_groups = 0;   ///< groups read back from a snapshot
   std::uint64_t dropped_restored = 0;  ///< snapshot groups of rules no longer loaded
+  /// value_sum, value_avg: inputs whose value is not a number; not applied.
+  std::uint64_t non_numeric = 0;
+  /// Metric types: events that left a window early because it held `max_window_events`.
+  std::uint64_t window_overflow = 0;
+  /// Pending inputs of rules that a reload changed or removed; not applied.
+  std::uint64_t reload_dropped = 0;
+  std::uint64_t reloads = 0;  ///< `reload` calls
   std::int64_t watermark_ns = 0;
   std::size_t bytes = 0;  ///< memory held by group state (tables, groups, keys, windows)
 };
@@ -129,12 +171,26 @@ class CorrelationEngine {
   /// error (nothing to restore).
   Result<void> restore(const std::string& path);
 
+  /// Replaces the rule set (SIGHUP): state of rules that still exist with the same definition
+  /// (type, rules, group-by, timespan, condition, field, chain level) is kept, whatever their
+  /// new position; state of changed and removed rules is dropped and counted. The watermark,
+  /// pending inputs of kept rules and every counter carry over. Same thread as `submit`;
+  /// allocates a copy of the state (as `save` does) while it runs.
+  CorrelationReload reload(std::vector<CorrelationSpec> specs);
+
   CorrelationStats stats() const;
 
- private:
+  /// The state (opaque; public so the snapshot code in engine.cpp can name it).
   struct Impl;
+
+ private:
   std::unique_ptr<Impl> impl_;
 };
+
+/// Whether state of rule `a` means the same under rule `b` (what `CorrelationEngine::reload`
+/// keeps): type, rules, group-by, timespan, condition, field and chain level are equal. Title,
+/// level, tags and `generate` may differ.
+bool same_definition(const CorrelationSpec& a, const CorrelationSpec& b);
 
 /// The 64-bit hash the engine shards and looks groups up by. Stable across runs and builds
 /// (snapshots depend on it).

@@ -30,6 +30,10 @@ class Output {
   virtual Result<void> write(std::string_view bytes) = 0;
   /// Flushes buffered bytes. Called from the sink thread, and at shutdown.
   virtual Result<void> flush() = 0;
+  /// The sink thread found no batch waiting (once per idle spell, before it spins or sleeps):
+  /// an output that holds records back to handle them in larger pieces under load (the
+  /// correlation output) handles them now. Sink thread only; the default does nothing.
+  virtual void idle() {}
 };
 
 }  // namespace sluice

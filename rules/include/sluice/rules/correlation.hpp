@@ -19,6 +19,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
@@ -26,6 +27,7 @@
 #include "sluice/alert/alert.hpp"
 #include "sluice/anomaly/anomaly_stage.hpp"
 #include "sluice/common/result.hpp"
+#include "sluice/correlate/coalescer.hpp"
 #include "sluice/correlate/engine.hpp"
 #include "sluice/detect/rule_set.hpp"
 #include "sluice/output/output.hpp"
@@ -71,6 +73,21 @@ class CorrelationSet {
   /// The base rule set the correlations were resolved against.
   const RuleSet* base_rules() const;
 
+  /// Reloads (SIGHUP): sets loaded one after another for one pipeline form a family, each with
+  /// its generation (0 for the first). A batch carries the detections of whatever base rule
+  /// set a worker had, so outputs built on any member find the member resolved against that
+  /// rule set here; null when none is (any more). Thread-safe (a mutex per call).
+  std::shared_ptr<const CorrelationSet> for_rules(const RuleSet* rules) const;
+  /// The member of this set's family with `generation`, or null.
+  std::shared_ptr<const CorrelationSet> for_generation(std::uint64_t generation) const;
+  std::uint64_t generation() const;
+  /// Makes `next` the newest member of `previous`'s family. Call before the pipeline gets
+  /// `next`'s base rule set. The family holds its members weakly: keep `next` alive while
+  /// batches of its rule set may be in flight (`CorrelationOutput::adopt` does).
+  static void link(const std::shared_ptr<const CorrelationSet>& previous,
+                   const std::shared_ptr<const CorrelationSet>& next);
+
+  struct Family;
   struct Impl;
   explicit CorrelationSet(std::unique_ptr<Impl> impl);
 
@@ -100,10 +117,19 @@ class CorrelationOutput final : public Output {
   std::string describe() const override;
   std::size_t render(const EventBatch& batch, std::span<const Detection> detections,
                      const RuleSet* rules, std::string& out) const override;
+  /// Holds the batch's inputs back (`CorrelationCoalescer`): they reach the engine when the
+  /// sink runs out of batches (`idle`), or sooner when enough are held or the oldest has waited
+  /// long enough. Base detections go to the handler at once.
   Result<void> write(std::string_view bytes) override;
+  /// Submits the held inputs first.
   Result<void> flush() override;
+  /// The sink has no batch waiting: submits the held inputs.
+  void idle() override;
   /// End of input: decides every open window and sends the remaining alerts (scan).
   void finish();
+  /// Engine submits and the inputs they carried (the mean is the coalesced submit size).
+  std::uint64_t submits() const { return held_inputs_.submits(); }
+  std::uint64_t submitted_inputs() const { return held_inputs_.submitted(); }
   /// Saves engine state to `path` every `interval_seconds` (0 = only on `snapshot()`), from
   /// the sink thread between batches. Call before the pipeline starts.
   void set_snapshot(std::string path, double interval_seconds);
@@ -130,6 +156,24 @@ class CorrelationOutput final : public Output {
   void deliver_anomaly_alerts();
   /// Saves engine state now. Only when the pipeline is not running (or from the sink thread).
   Result<void> snapshot();
+  /// SIGHUP: takes `next` (the correlation rules loaded for a new base rule set) as the
+  /// successor of the current set. Call from the thread that reloads, before the pipeline
+  /// gets the new base rule set. The sink thread switches the engine (`CorrelationEngine::
+  /// reload`: state of unchanged rules kept) at the first batch detected with the new rules,
+  /// and logs what it kept and dropped. Inputs of batches still detected with an older set
+  /// go to the same rule in the new set when its definition is unchanged; otherwise they are
+  /// dropped and counted (`reload_dropped_inputs`).
+  void adopt(std::shared_ptr<const CorrelationSet> next);
+  /// Inputs of batches detected with an older rule set whose rule was changed or removed.
+  std::uint64_t reload_dropped_inputs() const {
+    return reload_dropped_.load(std::memory_order_relaxed);
+  }
+  /// Batches whose base rule set has no correlation set any more (more than
+  /// `max_held_sets` reloads while they were in flight); not correlated, counted.
+  std::uint64_t stale_batches() const { return stale_.load(std::memory_order_relaxed); }
+  /// Rule sets the output keeps alive for batches in flight: reloads come from people, seconds
+  /// apart, while a batch is in flight for milliseconds (trade-off, not measured).
+  static constexpr std::size_t max_held_sets = 4;
   std::uint64_t snapshot_errors() const { return snapshot_errors_.load(std::memory_order_relaxed); }
 
   /// Detections that lacked a group-by value.
@@ -138,15 +182,29 @@ class CorrelationOutput final : public Output {
 
  private:
   void deliver(std::vector<CorrelationAlert>& alerts, std::int64_t detected_mono_ns);
-  void collect_anomaly(std::int64_t now, std::vector<CorrelationInput>& inputs);
+  void collect_anomaly(std::int64_t now);
   void maybe_snapshot(std::int64_t now);
-  std::shared_ptr<const CorrelationSet> set_;
+  /// Sink thread: the set of a batch's generation; switches the engine to a newer one.
+  const CorrelationSet* set_for_batch(std::uint64_t generation);
+  /// Sink thread: submits the held inputs and delivers the alerts.
+  void submit_held();
+  /// Sink thread: `older`'s correlation indexes in `current_` (-1: changed or removed).
+  const std::vector<std::int64_t>& remap_for(const CorrelationSet& older);
+  std::shared_ptr<const CorrelationSet> set_;      ///< the first set (immutable: workers read it)
+  std::shared_ptr<const CorrelationSet> current_;  ///< the engine's set (sink thread)
+  /// Sink thread: per older generation, its correlation index -> the current one, or -1.
+  std::vector<std::pair<std::uint64_t, std::vector<std::int64_t>>> remap_;
+  std::mutex held_mutex_;
+  std::vector<std::shared_ptr<const CorrelationSet>> held_;
+  std::atomic<std::uint64_t> reload_dropped_{0};
+  mutable std::atomic<std::uint64_t> stale_{0};
   std::shared_ptr<CorrelationEngine> engine_;
   std::shared_ptr<AlertHandler> handler_;
   bool handle_detections_;
   mutable std::atomic<std::uint64_t> missing_{0};
   std::atomic<std::uint64_t> alerts_{0};
   std::vector<CorrelationAlert> scratch_;
+  CorrelationCoalescer held_inputs_;
   std::string snapshot_path_;
   std::int64_t snapshot_interval_ns_ = 0;
   std::int64_t last_snapshot_ns_ = 0;
