@@ -609,8 +609,20 @@ class SigmaScanner final : public RuleScanner {
         return true;
       case Node::Kind::false_:
         return false;
-      case Node::Kind::leaf:
-        return eval_leaf(p_.leaves[node.first]);
+      case Node::Kind::leaf: {
+        // Most leaves are atoms whose answer is already known after the event scan: answer
+        // those here, without a call (eval_leaf is large and costs a full prologue per leaf).
+        const Leaf& l = p_.leaves[node.first];
+        if (l.kind == LeafKind::atom && !reference_) {
+          const Atom& a = p_.atoms[l.atom];
+          if (atom_hit_[l.atom] != no_index) {
+            if (!a.prefilter) return true;
+          } else if (a.eager && a.slot != keywords_slot_) {
+            return false;  // scanned on every event (atom_known)
+          }
+        }
+        return eval_leaf(l);
+      }
       case Node::Kind::not_:
         return !eval(p_.children[node.first]);
       case Node::Kind::and_:
