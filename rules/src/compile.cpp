@@ -363,7 +363,11 @@ Result<void> finalize_program(Program& p) {
     }
   }
   for (Atom& a : p.atoms) {
-    if (!a.literal || !a.caseless) continue;
+    if (!a.literal) continue;
+    while (a.find_at + 1 < a.pattern.size() &&
+           std::string_view(" \\/-._:'\"").find(a.pattern[a.find_at]) != std::string_view::npos)
+      ++a.find_at;
+    if (!a.caseless) continue;
     a.folded = a.pattern;
     for (char& c : a.folded)
       if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);

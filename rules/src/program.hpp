@@ -56,6 +56,9 @@ struct Atom {
   unsigned regex_flags = 0;  ///< HS_FLAG_* for regex atoms
   std::string pattern;       ///< literal bytes, or a Hyperscan regex
   std::string folded;        ///< caseless literals: `pattern` in ASCII lower case
+  /// Literals: the byte the on-demand `contains` match looks for first (memchr), the first one
+  /// that is not a common separator (` \/-._:'"`), so it is rarer in values.
+  std::uint32_t find_at = 0;
 };
 
 enum class LeafKind : std::uint8_t {
