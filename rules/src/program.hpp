@@ -232,8 +232,10 @@ struct Program {
   /// on the keywords slot itself (predicates such as the Cisco mnemonic or the access log shape)
   /// are in `keyword_gate_*`, scanned over the keywords first.
   struct KeywordGroup {
+    /// The group's literal atoms; when it has regexes too, one mixed database of both (regexes
+    /// have length 0 in `lengths`), so the text is scanned once.
     SlotDatabase literals;
-    SlotDatabase regexes;
+    SlotDatabase regexes;  ///< the regex atoms of a group without literals
   };
   std::vector<KeywordGroup> keyword_groups;
   std::vector<std::uint32_t> keyword_groups_always;  ///< groups whose rules have no trigger set

@@ -263,7 +263,8 @@ class SigmaScanner final : public RuleScanner {
     SigmaScanner& s = *cx->self;
     const std::uint32_t atom = cx->db->atoms[id];
     if (s.atom_hit_[atom] != no_index) return 0;
-    if (cx->literal) {
+    // A keyword group's mixed database (compile.cpp) holds regexes too: length 0.
+    if (cx->literal && cx->db->lengths[id] != 0) {
       const Atom& a = s.p_.atoms[atom];
       const unsigned long long from = to - cx->db->lengths[id];
       switch (a.mode) {
