@@ -56,6 +56,9 @@ struct Atom {
   unsigned regex_flags = 0;  ///< HS_FLAG_* for regex atoms
   std::string pattern;       ///< literal bytes, or a Hyperscan regex
   std::string folded;        ///< caseless literals: `pattern` in ASCII lower case
+  /// Literals: the byte the on-demand `contains` match looks for first (memchr), the first one
+  /// that is not a common separator (` \/-._:'"`), so it is rarer in values.
+  std::uint32_t find_at = 0;
 };
 
 enum class LeafKind : std::uint8_t {
@@ -229,8 +232,10 @@ struct Program {
   /// on the keywords slot itself (predicates such as the Cisco mnemonic or the access log shape)
   /// are in `keyword_gate_*`, scanned over the keywords first.
   struct KeywordGroup {
+    /// The group's literal atoms; when it has regexes too, one mixed database of both (regexes
+    /// have length 0 in `lengths`), so the text is scanned once.
     SlotDatabase literals;
-    SlotDatabase regexes;
+    SlotDatabase regexes;  ///< the regex atoms of a group without literals
   };
   std::vector<KeywordGroup> keyword_groups;
   std::vector<std::uint32_t> keyword_groups_always;  ///< groups whose rules have no trigger set

@@ -30,6 +30,15 @@ char fold(char c) {
   return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
 }
 
+/// Writes `n` bytes of `in` to `out` in ASCII lower case. Branch-free, so the compiler
+/// vectorises it: values folded on demand are long (command lines, the raw JSON).
+void fold_into(const char* __restrict in, std::size_t n, char* __restrict out) {
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto c = static_cast<unsigned char>(in[i]);
+    out[i] = static_cast<char>(c + (static_cast<unsigned char>(c - 'A') < 26 ? 32 : 0));
+  }
+}
+
 bool equal_fold(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   for (std::size_t i = 0; i < a.size(); ++i)
@@ -176,9 +185,8 @@ class SigmaScanner final : public RuleScanner {
     Value& value = values_[v];
     if (value.folded == no_index) {
       value.folded = static_cast<std::uint32_t>(folded_.size());
-      folded_.append(value.text);
-      for (std::size_t i = value.folded; i < folded_.size(); ++i)
-        folded_[i] = fold(folded_[i]);
+      folded_.resize(folded_.size() + value.text.size());
+      fold_into(value.text.data(), value.text.size(), folded_.data() + value.folded);
     }
     return std::string_view(folded_).substr(value.folded, value.text.size());
   }
@@ -197,19 +205,17 @@ class SigmaScanner final : public RuleScanner {
       case LiteralMode::suffix:
         return t.substr(t.size() - lit.size()) == lit;
       case LiteralMode::contains:
-        return contains(t, lit);
+        return contains(t, lit, a.find_at);
     }
     return false;
   }
 
-  /// Whether `needle` occurs in `hay`: memchr for one byte of the needle that is not a common
-  /// separator (values are short; this beats memmem's set-up there), then memcmp.
-  static bool contains(std::string_view hay, std::string_view needle) {
+  /// Whether `needle` occurs in `hay`: memchr for the needle's byte `k` (`Atom::find_at`, the
+  /// first that is not a common separator; values are short, this beats memmem's set-up there),
+  /// then memcmp.
+  static bool contains(std::string_view hay, std::string_view needle, std::size_t k) {
     if (needle.empty()) return true;
     if (needle.size() > hay.size()) return false;
-    std::size_t k = 0;
-    while (k + 1 < needle.size() && std::strchr(" \\/-._:'\"", needle[k]) != nullptr)
-      ++k;
     const char* p = hay.data() + k;
     const char* const last = hay.data() + (hay.size() - needle.size()) + k;  // last spot for k
     while (p <= last) {
@@ -257,7 +263,8 @@ class SigmaScanner final : public RuleScanner {
     SigmaScanner& s = *cx->self;
     const std::uint32_t atom = cx->db->atoms[id];
     if (s.atom_hit_[atom] != no_index) return 0;
-    if (cx->literal) {
+    // A keyword group's mixed database (compile.cpp) holds regexes too: length 0.
+    if (cx->literal && cx->db->lengths[id] != 0) {
       const Atom& a = s.p_.atoms[atom];
       const unsigned long long from = to - cx->db->lengths[id];
       switch (a.mode) {
@@ -292,8 +299,7 @@ class SigmaScanner final : public RuleScanner {
     }
     if (!t.caseless.empty()) {
       equals_key_.resize(text.size());
-      for (std::size_t i = 0; i < text.size(); ++i)
-        equals_key_[i] = fold(text[i]);
+      fold_into(text.data(), text.size(), equals_key_.data());
       if (auto it = t.caseless.find(std::string_view(equals_key_)); it != t.caseless.end())
         for (auto a : it->second)
           fire(a, index);
@@ -609,8 +615,20 @@ class SigmaScanner final : public RuleScanner {
         return true;
       case Node::Kind::false_:
         return false;
-      case Node::Kind::leaf:
-        return eval_leaf(p_.leaves[node.first]);
+      case Node::Kind::leaf: {
+        // Most leaves are atoms whose answer is already known after the event scan: answer
+        // those here, without a call (eval_leaf is large and costs a full prologue per leaf).
+        const Leaf& l = p_.leaves[node.first];
+        if (l.kind == LeafKind::atom && !reference_) {
+          const Atom& a = p_.atoms[l.atom];
+          if (atom_hit_[l.atom] != no_index) {
+            if (!a.prefilter) return true;
+          } else if (a.eager && a.slot != keywords_slot_) {
+            return false;  // scanned on every event (atom_known)
+          }
+        }
+        return eval_leaf(l);
+      }
       case Node::Kind::not_:
         return !eval(p_.children[node.first]);
       case Node::Kind::and_:
