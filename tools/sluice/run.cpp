@@ -246,14 +246,21 @@ int run_command(int argc, char** argv) {
         // Correlation rules name base rules by index, so the new base rules come with their
         // own correlation set, adopted before the pipeline switches: the correlation output
         // then follows the batches (state of unchanged correlation rules is kept).
+        // With correlation off, alert handling (store, sinks, anomaly) still runs on an empty
+        // set, which has to follow the new base rules too.
         std::shared_ptr<const rules::CorrelationSet> next;
-        if (wiring && config.correlation.enabled) {
-          if (auto c = load_correlation_rules(config.rules, r.value()); c)
+        if (wiring) {
+          auto c =
+              config.correlation.enabled ? load_correlation_rules(config.rules, r.value()) : [&] {
+                rules::LoadReport none;
+                return rules::load_correlations({}, {}, r.value(), none);
+              }();
+          if (c)
             next = c.value();
           else
             logger.error("SIGHUP: correlation rules: {}", c.error().message);
         }
-        if (wiring && config.correlation.enabled && !next) {
+        if (wiring && !next) {
           logger.error("SIGHUP: reload failed, keeping the current rules");
         } else {
           if (next) wiring->output->adopt(next);

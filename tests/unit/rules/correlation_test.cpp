@@ -390,6 +390,11 @@ TEST(CorrelationOutput, DetectionsNameTheRuleOfTheSetTheyWereRenderedWith) {
       "selection}\n",
       "reloaded.yml", options, report);
   ASSERT_TRUE(reloaded.has_value());
+  // The reload (run.cpp): a correlation set over the new rules, adopted by the output.
+  LoadReport corr_report;
+  auto next = load_correlations(options, {}, *reloaded, corr_report);
+  ASSERT_TRUE(next.has_value()) << next.error().message;
+  output.adopt(next.value());
   EventBatch batch;
   ASSERT_TRUE(add_json_events(R"({"action":"ok","dst_ip":"10.0.0.9"})", batch).has_value());
   auto scanner = (*reloaded)->make_scanner();
