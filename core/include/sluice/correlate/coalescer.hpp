@@ -51,13 +51,10 @@ class CorrelationCoalescer {
   std::uint64_t submitted() const { return submitted_; }  ///< inputs handed over
 
  private:
-  struct Span {
-    std::size_t key_off, key_len, value_off, value_len;
-  };
   std::size_t max_inputs_;
   std::int64_t max_age_ns_;
   std::vector<CorrelationInput> inputs_;
-  std::vector<Span> spans_;
+  std::vector<std::uint32_t> lengths_;  ///< key and value length of each held input
   std::string bytes_;
   std::int64_t oldest_ns_ = 0;
   std::uint64_t submits_ = 0;
