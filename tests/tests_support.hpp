@@ -79,6 +79,10 @@ int run_command(const std::vector<std::string>& argv, std::string& out, std::str
 /// A port on 127.0.0.1 that was free a moment ago, for both UDP and TCP.
 std::uint16_t free_port();
 
+/// One HTTP/1.0 GET to 127.0.0.1:`port`: the whole response (status line, headers, body), or
+/// "" when nothing listens there.
+std::string http_get(std::uint16_t port, const std::string& path);
+
 /// A fresh, empty temporary folder, removed by the destructor.
 class TempDir {
  public:

@@ -757,6 +757,19 @@ Result<std::shared_ptr<const CorrelationSet>> load_correlations(
         if (rule.generate) corr_generate[up] = true;
         continue;
       }
+      // The route of this step: its group-by fields and value field, each read through `source`.
+      auto make_route = [&](auto&& source) {
+        Route route;
+        route.correlation = static_cast<std::uint32_t>(k);
+        route.step = static_cast<std::uint16_t>(step);
+        for (const auto& g : rule.group_by)
+          route.key.push_back(source(g));
+        if (!rule.value_field.empty()) {
+          route.has_value = true;
+          route.value = source(rule.value_field);
+        }
+        return route;
+      };
       if (doc_by_key.find(ref) == doc_by_key.end() && base_by_id.find(ref) == base_by_id.end()) {
         // An anomaly detector (anomaly_stage.hpp): its alerts' group is the entity, named by
         // the `[anomaly] entity` fields, so group-by names (or their aliases for this rule)
@@ -769,16 +782,7 @@ Result<std::shared_ptr<const CorrelationSet>> load_correlations(
           f.names = {f.sigma_name};
           return f;
         };
-        Route route;
-        route.correlation = static_cast<std::uint32_t>(k);
-        route.step = static_cast<std::uint16_t>(step);
-        for (const auto& g : rule.group_by)
-          route.key.push_back(source(g));
-        if (!rule.value_field.empty()) {
-          route.has_value = true;
-          route.value = source(rule.value_field);
-        }
-        impl->anomaly_routes[ai].push_back(std::move(route));
+        impl->anomaly_routes[ai].push_back(make_route(source));
         anomaly_referenced[ai] = true;
         if (rule.generate) anomaly_generate[ai] = true;
         continue;
@@ -803,16 +807,7 @@ Result<std::shared_ptr<const CorrelationSet>> load_correlations(
         }
         return f;
       };
-      Route route;
-      route.correlation = static_cast<std::uint32_t>(k);
-      route.step = static_cast<std::uint16_t>(step);
-      for (const auto& g : rule.group_by)
-        route.key.push_back(source(g));
-      if (!rule.value_field.empty()) {
-        route.has_value = true;
-        route.value = source(rule.value_field);
-      }
-      impl->routes[bi].push_back(std::move(route));
+      impl->routes[bi].push_back(make_route(source));
       base_referenced[bi] = true;
       if (rule.generate) base_generate[bi] = true;
     }

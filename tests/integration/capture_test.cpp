@@ -31,23 +31,6 @@ sockaddr_in loopback(std::uint16_t port) {
   return a;
 }
 
-std::string http_get(std::uint16_t port, const std::string& path) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  auto a = loopback(port);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
-    ::close(fd);
-    return {};
-  }
-  const std::string req = "GET " + path + " HTTP/1.0\r\n\r\n";
-  (void)::send(fd, req.data(), req.size(), MSG_NOSIGNAL);
-  std::string resp;
-  char buf[8192];
-  for (ssize_t n; (n = ::recv(fd, buf, sizeof buf, 0)) > 0;)
-    resp.append(buf, static_cast<std::size_t>(n));
-  ::close(fd);
-  return resp;
-}
-
 /// What came out of a run: syslog events and flow totals, by reading events.jsonl.
 struct Events {
   std::vector<std::string> messages;  ///< raw message text of non-flow events

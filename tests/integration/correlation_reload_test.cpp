@@ -21,26 +21,6 @@
 namespace sluice::test {
 namespace {
 
-std::string http_get(std::uint16_t port, const std::string& path) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(port);
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
-    ::close(fd);
-    return {};
-  }
-  const std::string req = "GET " + path + " HTTP/1.0\r\n\r\n";
-  (void)::send(fd, req.data(), req.size(), MSG_NOSIGNAL);
-  std::string resp;
-  char buf[8192];
-  for (ssize_t n; (n = ::recv(fd, buf, sizeof buf, 0)) > 0;)
-    resp.append(buf, static_cast<std::size_t>(n));
-  ::close(fd);
-  return resp;
-}
-
 /// The value of an unlabelled metric, or -1 when absent.
 double metric(std::uint16_t port, const std::string& name) {
   const std::string text = http_get(port, "/metrics");
@@ -117,6 +97,9 @@ TEST(CorrelationReload, SighupSwapsCorrelationRulesKeepingStateOfUnchangedOnes) 
   ASSERT_TRUE(eventually([&] {
     return metric(metrics_port, "sluice_correlation_alerts_total") >= 2;
   })) << read_file(dir / "stderr");
+  EXPECT_EQ(metric(metrics_port, "sluice_correlation_reloads_total"), 1);
+  EXPECT_EQ(metric(metrics_port, "sluice_correlation_reload_dropped_pending_total"), 0);
+  EXPECT_EQ(metric(metrics_port, "sluice_correlation_stale_batches_total"), 0);
   process.signal(SIGTERM);
   ASSERT_EQ(process.wait(30'000), 0) << read_file(dir / "stderr");
 
