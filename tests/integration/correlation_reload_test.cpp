@@ -123,5 +123,37 @@ TEST(CorrelationReload, SighupSwapsCorrelationRulesKeepingStateOfUnchangedOnes) 
   EXPECT_EQ(got, want) << read_file(dir / "alerts.jsonl");
 }
 
+TEST(CorrelationReload, SighupThatAddsCorrelationRulesToARunWithoutThemSaysARestartIsNeeded) {
+  TempDir dir;
+  const auto rules = dir / "rules";
+  std::filesystem::create_directories(rules);
+  std::ofstream(rules / "login.yml") << base_rule;
+  const auto input = dir / "events.jsonl";
+  std::ofstream(input) << failure(0);
+  const auto config = dir / "sluice.toml";
+  // No correlation rules, sinks, store or anomaly model: no alert handling is built.
+  std::ofstream(config) << "[general]\nworkers = 1\nsummary_interval_seconds = 0\n"
+                        << "[[input]]\ntype = \"file\"\nfollow = true\npath = \"" << input.string()
+                        << "\"\n[rules]\npaths = [\"" << rules.string() << "\"]\n"
+                        << "[output.alerts]\npath = \"" << (dir / "alerts.jsonl").string()
+                        << "\"\n";
+  Process process({sluice_binary().string(), "run", "--config", config.string()}, dir / "stdout",
+                  dir / "stderr");
+  ASSERT_TRUE(eventually([&] {
+    return read_file(dir / "stderr").find("sluice run: started") != std::string::npos;
+  })) << read_file(dir / "stderr");
+  std::ofstream(rules / "login.yml") << base_rule << correlation("c-new", 1);
+  process.signal(SIGHUP);
+  ASSERT_TRUE(eventually([&] {
+    return read_file(dir / "stderr").find("SIGHUP: reloaded 1 rules") != std::string::npos;
+  })) << read_file(dir / "stderr");
+  process.signal(SIGTERM);
+  ASSERT_EQ(process.wait(30'000), 0) << read_file(dir / "stderr");
+  EXPECT_NE(read_file(dir / "stderr")
+                .find("SIGHUP: 1 correlation rules found, but correlation was not started"),
+            std::string::npos)
+      << read_file(dir / "stderr");
+}
+
 }  // namespace
 }  // namespace sluice::test

@@ -260,6 +260,17 @@ int run_command(int argc, char** argv) {
           else
             logger.error("SIGHUP: correlation rules: {}", c.error().message);
         }
+        if (!wiring && config.correlation.enabled) {
+          // Alert handling is part of the pipeline built at start; it cannot be added to a
+          // running one. Say so rather than leave new correlation rules silently idle.
+          if (auto c = load_correlation_rules(config.rules, r.value());
+              c && !c.value()->specs().empty())
+            logger.warn(
+                "SIGHUP: {} correlation rules found, but correlation was not started (no "
+                "correlation rules, alert sinks, store or anomaly model at start); restart "
+                "sluice to apply them",
+                c.value()->specs().size());
+        }
         if (wiring && !next) {
           logger.error("SIGHUP: reload failed, keeping the current rules");
         } else {
