@@ -177,6 +177,15 @@ std::uint16_t free_port() {
   return 0;
 }
 
+SluiceRun run_sluice(std::vector<std::string> args) {
+  args.insert(args.begin(), sluice_binary().string());
+  SluiceRun r;
+  std::string out;
+  r.status = run_command(args, out, r.err);
+  r.lines = split_lines(out);
+  return r;
+}
+
 std::string http_get(std::uint16_t port, const std::string& path) {
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in a{};

@@ -76,6 +76,16 @@ class Process {
 int run_command(const std::vector<std::string>& argv, std::string& out, std::string& err,
                 const std::string& stdin_path = "");
 
+/// A finished `sluice` command: exit status, stdout split into lines, stderr.
+struct SluiceRun {
+  int status = -1;
+  std::vector<std::string> lines;
+  std::string err;
+};
+
+/// Runs the built `sluice` with `args` and waits for it.
+SluiceRun run_sluice(std::vector<std::string> args);
+
 /// A port on 127.0.0.1 that was free a moment ago, for both UDP and TCP.
 std::uint16_t free_port();
 

@@ -238,26 +238,25 @@ void CorrelationSet::link(const std::shared_ptr<const CorrelationSet>& previous,
   family->members.push_back(next);
 }
 
-bool CorrelationSet::consumes(std::uint32_t r) const {
-  return r < impl_->routes.size() && !impl_->routes[r].empty();
-}
+namespace {
 
-std::size_t CorrelationSet::inputs_for(const Event& event, const Detection& d,
-                                       std::vector<Input>& out, std::size_t& missing) const {
-  if (d.rule_index >= impl_->routes.size()) return 0;
+/// One input per route whose group-by fields (and value field) all have a value, read through
+/// `lookup`; routes missing one are counted in `missing`. Returns the inputs added.
+template <typename Lookup>
+std::size_t append_inputs(const std::vector<Route>& routes, std::vector<CorrelationSet::Input>& out,
+                          std::size_t& missing, Lookup&& lookup) {
   std::size_t added = 0;
-  std::string tmp;
-  for (const auto& route : impl_->routes[d.rule_index]) {
-    Input in{route.correlation, route.step, {}, {}};
+  for (const auto& route : routes) {
+    CorrelationSet::Input in{route.correlation, route.step, {}, {}};
     bool ok = true;
-    for (std::size_t i = 0; i < route.key.size() && ok; ++i) {
-      const auto v = impl_->lookup(event, route.key[i], tmp);
+    for (std::size_t k = 0; k < route.key.size() && ok; ++k) {
+      const std::string_view v = lookup(route.key[k]);
       if (v.empty()) ok = false;
-      if (i) in.key += group_key_separator;
+      if (k) in.key += group_key_separator;
       in.key.append(v);
     }
     if (ok && route.has_value) {
-      const auto v = impl_->lookup(event, route.value, tmp);
+      const std::string_view v = lookup(route.value);
       if (v.empty()) ok = false;
       in.value.assign(v);
     }
@@ -269,6 +268,20 @@ std::size_t CorrelationSet::inputs_for(const Event& event, const Detection& d,
     ++added;
   }
   return added;
+}
+
+}  // namespace
+
+bool CorrelationSet::consumes(std::uint32_t r) const {
+  return r < impl_->routes.size() && !impl_->routes[r].empty();
+}
+
+std::size_t CorrelationSet::inputs_for(const Event& event, const Detection& d,
+                                       std::vector<Input>& out, std::size_t& missing) const {
+  if (d.rule_index >= impl_->routes.size()) return 0;
+  std::string tmp;
+  return append_inputs(impl_->routes[d.rule_index], out, missing,
+                       [&](const FieldSource& f) { return impl_->lookup(event, f, tmp); });
 }
 
 namespace {
@@ -293,7 +306,6 @@ std::size_t CorrelationSet::inputs_for(const Alert& anomaly, std::vector<Input>&
                                        std::size_t& missing) const {
   const std::size_t i = anomaly_index(anomaly);
   if (i >= impl_->anomaly_routes.size()) return 0;
-  std::size_t added = 0;
   auto lookup = [&](const FieldSource& f) -> std::string_view {
     for (const auto& name : f.names) {
       // The header pseudo fields name the entity fields `entity_key` reads from the header, so
@@ -306,28 +318,7 @@ std::size_t CorrelationSet::inputs_for(const Alert& anomaly, std::vector<Input>&
     }
     return {};
   };
-  for (const auto& route : impl_->anomaly_routes[i]) {
-    Input in{route.correlation, route.step, {}, {}};
-    bool ok = true;
-    for (std::size_t k = 0; k < route.key.size() && ok; ++k) {
-      const auto v = lookup(route.key[k]);
-      if (v.empty()) ok = false;
-      if (k) in.key += group_key_separator;
-      in.key.append(v);
-    }
-    if (ok && route.has_value) {
-      const auto v = lookup(route.value);
-      if (v.empty()) ok = false;
-      in.value.assign(v);
-    }
-    if (!ok) {
-      ++missing;
-      continue;
-    }
-    out.push_back(std::move(in));
-    ++added;
-  }
-  return added;
+  return append_inputs(impl_->anomaly_routes[i], out, missing, lookup);
 }
 
 Alert CorrelationSet::make_alert(const CorrelationAlert& a) const {

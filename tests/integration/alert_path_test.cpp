@@ -20,21 +20,6 @@
 namespace sluice::test {
 namespace {
 
-struct Run {
-  int status = -1;
-  std::vector<std::string> lines;
-  std::string err;
-};
-
-Run sluice(std::vector<std::string> args) {
-  args.insert(args.begin(), sluice_binary().string());
-  Run r;
-  std::string out;
-  r.status = run_command(args, out, r.err);
-  r.lines = split_lines(out);
-  return r;
-}
-
 constexpr std::string_view new_template_rule = "19387c2c-61fe-4177-93e3-94de2796b815";
 constexpr std::string_view anomaly_correlation = "8f3a6d21-4c7b-4e95-a0d8-2b6e9c1f7a34";
 
@@ -70,8 +55,8 @@ class AlertPath : public ::testing::Test {
  protected:
   /// Trains the model on the OpenSSH log with `entity`; false (with a failure) when it fails.
   bool train(const std::filesystem::path& ssh, const std::string& entity) {
-    auto t = sluice({"anomaly", "train", ssh.string(), "--entity", entity, "--table", table(),
-                     "--model", model()});
+    auto t = run_sluice({"anomaly", "train", ssh.string(), "--entity", entity, "--table", table(),
+                         "--model", model()});
     EXPECT_EQ(t.status, 0) << t.err;
     return t.status == 0;
   }
@@ -85,8 +70,9 @@ TEST_F(AlertPath, AnomalyAlertsReachAJsonSinkThroughTheHandlerAndSuppressionRemo
   SLUICE_REQUIRE_DATA(linux_log, "loghub/Linux/Linux_2k.log");
   ASSERT_TRUE(train(ssh, "app"));
   // What the detector raises per app, without any alert handling policy (scan, alerts out).
-  auto scan = sluice({"scan", "--anomaly-model", model(), "--template-table", table(),
-                      "--anomaly-entity", "app", "--anomaly-backend", "cpu", linux_log.string()});
+  auto scan =
+      run_sluice({"scan", "--anomaly-model", model(), "--template-table", table(),
+                  "--anomaly-entity", "app", "--anomaly-backend", "cpu", linux_log.string()});
   ASSERT_EQ(scan.status, 0) << scan.err;
   simdjson::dom::parser parser;
   std::map<std::string, std::size_t> scan_by_app;
@@ -115,7 +101,7 @@ TEST_F(AlertPath, AnomalyAlertsReachAJsonSinkThroughTheHandlerAndSuppressionRemo
                         << "rule = \"anomaly_new_template\"\nfield = \"app\"\n"
                         << "value = \"logrotate\"\n"
                         << "[metrics]\nlisten = \"\"\n";
-  auto run = sluice({"run", "--config", config.string()});
+  auto run = run_sluice({"run", "--config", config.string()});
   ASSERT_EQ(run.status, 0) << run.err;
   EXPECT_NE(run.err.find("suppressed by 'quiet-logrotate': " + std::to_string(logrotate)),
             std::string::npos)
@@ -160,7 +146,7 @@ TEST_F(AlertPath, AnomalyAlertsReachAJsonSinkThroughTheHandlerAndSuppressionRemo
   EXPECT_EQ(ids.size(), sent.size());  // stable ids differ per alert
 
   // The store's alert log holds what alert handling sent: the same alerts, nothing suppressed.
-  auto stored = sluice({"search", "--store", store.string(), "--alerts", "alert.kind:anomaly"});
+  auto stored = run_sluice({"search", "--store", store.string(), "--alerts", "alert.kind:anomaly"});
   ASSERT_EQ(stored.status, 0) << stored.err;
   EXPECT_EQ(stored.lines.size(), sent.size());
   std::set<std::string> stored_ids;
@@ -170,7 +156,8 @@ TEST_F(AlertPath, AnomalyAlertsReachAJsonSinkThroughTheHandlerAndSuppressionRemo
     stored_ids.insert(std::string(std::string_view(doc["alert.id"])));
   }
   EXPECT_EQ(stored_ids, ids);
-  auto none = sluice({"search", "--store", store.string(), "--alerts", "app:logrotate | count"});
+  auto none =
+      run_sluice({"search", "--store", store.string(), "--alerts", "app:logrotate | count"});
   ASSERT_EQ(none.status, 0) << none.err;
   ASSERT_EQ(none.lines.size(), 1u);
   EXPECT_EQ(none.lines[0], "{\"count\":0}");
@@ -193,7 +180,7 @@ TEST_F(AlertPath, CorrelationOverAnAnomalyRuleFiresTheSameOnAnyWorkerCount) {
         "cpu"};
     args.insert(args.end(), extra.begin(), extra.end());
     args.push_back(linux_log.string());
-    auto r = sluice(args);
+    auto r = run_sluice(args);
     ASSERT_EQ(r.status, 0) << r.err;
     EXPECT_NE(r.err.find(" 0 late,"), std::string::npos) << r.err;
     ASSERT_GT(r.lines.size(), 0u) << r.err;
@@ -233,9 +220,9 @@ TEST_F(AlertPath, StoreAlertLogHoldsCorrelationAlertsAndNoGenerateFalseDetection
   SLUICE_REQUIRE_DATA(ssh, "loghub/OpenSSH/OpenSSH_2k.log");
   const auto store = dir_ / "store";
   const auto out = dir_ / "alerts.jsonl";
-  auto scan = sluice({"scan", "--rules", (source_dir() / "rules/packs/correlation").string(),
-                      "--rules", (source_dir() / "rules/packs/linux").string(), "--store",
-                      store.string(), "--out", out.string(), "--workers", "2", ssh.string()});
+  auto scan = run_sluice({"scan", "--rules", (source_dir() / "rules/packs/correlation").string(),
+                          "--rules", (source_dir() / "rules/packs/linux").string(), "--store",
+                          store.string(), "--out", out.string(), "--workers", "2", ssh.string()});
   ASSERT_EQ(scan.status, 0) << scan.err;
   simdjson::dom::parser parser;
   // The correlation alerts the scan printed (45 brute force + 17 password spraying, derived
@@ -250,7 +237,8 @@ TEST_F(AlertPath, StoreAlertLogHoldsCorrelationAlertsAndNoGenerateFalseDetection
   }
   ASSERT_EQ(printed.size(), 62u);
 
-  auto found = sluice({"search", "--store", store.string(), "--alerts", "alert.kind:correlation"});
+  auto found =
+      run_sluice({"search", "--store", store.string(), "--alerts", "alert.kind:correlation"});
   ASSERT_EQ(found.status, 0) << found.err;
   ASSERT_EQ(found.lines.size(), 62u);
   std::set<std::string> stored;
@@ -280,13 +268,13 @@ TEST_F(AlertPath, StoreAlertLogHoldsCorrelationAlertsAndNoGenerateFalseDetection
 
   // sluice_ssh_failed_password (correlation pack) feeds the correlations without `generate`:
   // none of its detections is an alert. The Linux pack's own failed-password rule generates.
-  auto feeder = sluice({"search", "--store", store.string(), "--alerts",
-                        "rule.id:6a5d1f0e-3c1b-4b8e-9d1a-2f4e7c9b0a11 | count"});
+  auto feeder = run_sluice({"search", "--store", store.string(), "--alerts",
+                            "rule.id:6a5d1f0e-3c1b-4b8e-9d1a-2f4e7c9b0a11 | count"});
   ASSERT_EQ(feeder.status, 0) << feeder.err;
   ASSERT_EQ(feeder.lines.size(), 1u);
   EXPECT_EQ(feeder.lines[0], "{\"count\":0}");
-  auto generating = sluice({"search", "--store", store.string(), "--alerts",
-                            "rule.id:edd40218-e54c-4b63-983d-cb97ed9b73f8 | count"});
+  auto generating = run_sluice({"search", "--store", store.string(), "--alerts",
+                                "rule.id:edd40218-e54c-4b63-983d-cb97ed9b73f8 | count"});
   ASSERT_EQ(generating.status, 0) << generating.err;
   ASSERT_EQ(generating.lines.size(), 1u);
   EXPECT_NE(generating.lines[0], "{\"count\":0}");
@@ -294,8 +282,8 @@ TEST_F(AlertPath, StoreAlertLogHoldsCorrelationAlertsAndNoGenerateFalseDetection
   // The timeline of the brute-forcing address shows the correlation alert at its time.
   ASSERT_FALSE(brute_ip.empty());
   auto timeline =
-      sluice({"timeline", "--store", store.string(), "--field", "src_ip=" + brute_ip, "--around",
-              brute_time, "--before", "10m", "--after", "1m", "--format", "text"});
+      run_sluice({"timeline", "--store", store.string(), "--field", "src_ip=" + brute_ip,
+                  "--around", brute_time, "--before", "10m", "--after", "1m", "--format", "text"});
   ASSERT_EQ(timeline.status, 0) << timeline.err;
   bool shown = false;
   for (const auto& line : timeline.lines)

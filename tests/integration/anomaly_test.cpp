@@ -14,21 +14,6 @@
 namespace sluice::test {
 namespace {
 
-struct Run {
-  int status = -1;
-  std::vector<std::string> lines;
-  std::string err;
-};
-
-Run sluice(std::vector<std::string> args) {
-  args.insert(args.begin(), sluice_binary().string());
-  Run r;
-  std::string out;
-  r.status = run_command(args, out, r.err);
-  r.lines = split_lines(out);
-  return r;
-}
-
 void write(const std::filesystem::path& path, const std::string& text) {
   std::ofstream f(path);
   f << text;
@@ -41,7 +26,7 @@ TEST(Templates, OneJsonLinePerInputLine) {
         "Accepted password for bob from 10.0.0.2 port 2200 ssh2\n"
         "\n"
         "Connection closed by 10.0.0.3\n");
-  auto r = sluice({"templates", (dir / "in.log").string()});
+  auto r = run_sluice({"templates", (dir / "in.log").string()});
   ASSERT_EQ(r.status, 0) << r.err;
   ASSERT_EQ(r.lines.size(), 4u);
   simdjson::dom::parser parser;
@@ -58,7 +43,7 @@ TEST(Templates, OneJsonLinePerInputLine) {
   EXPECT_NE(r.lines[1].find("\"template\":\"Accepted password for <*> from <*> port <*>\""),
             std::string::npos)
       << r.lines[1];
-  auto missing = sluice({"templates", (dir / "absent.log").string()});
+  auto missing = run_sluice({"templates", (dir / "absent.log").string()});
   EXPECT_EQ(missing.status, 1);
   EXPECT_NE(missing.err.find("absent.log"), std::string::npos);
 }
@@ -70,8 +55,8 @@ TEST(Templates, ScanCarriesStableIdsAcrossRuns) {
   std::map<std::string, std::uint64_t> first_ids;
   for (int run = 0; run < 2; ++run) {
     const auto store = dir / ("store" + std::to_string(run));
-    auto r = sluice({"scan", "--templates", "--template-table", table, "--store", store.string(),
-                     "--workers", "2", "--output", "events", log.string()});
+    auto r = run_sluice({"scan", "--templates", "--template-table", table, "--store",
+                         store.string(), "--workers", "2", "--output", "events", log.string()});
     ASSERT_EQ(r.status, 0) << r.err;
     ASSERT_EQ(r.lines.size(), 2000u);
     simdjson::dom::parser parser;
@@ -103,8 +88,8 @@ TEST(Templates, ScanCarriesStableIdsAcrossRuns) {
     EXPECT_EQ(stored, 2000u);
     EXPECT_EQ(same_id, 2000u);
     // Search groups by template: the rows add up to every event.
-    auto by_template =
-        sluice({"search", "--store", store.string(), "--format", "text", "| count by template"});
+    auto by_template = run_sluice(
+        {"search", "--store", store.string(), "--format", "text", "| count by template"});
     ASSERT_EQ(by_template.status, 0) << by_template.err;
     ASSERT_GT(by_template.lines.size(), 2u);  // a header and at least two templates
     std::uint64_t summed = 0;
@@ -123,10 +108,11 @@ TEST(Anomaly, TrainScoreOnSessions) {
   write(dir / "normal", normal);
   write(dir / "test", "1 2 2 3\n1 3\n1 2 2 3 9\n");
   const std::string model = (dir / "model.txt").string();
-  auto t = sluice({"anomaly", "train", "--sessions", (dir / "normal").string(), "--model", model});
+  auto t =
+      run_sluice({"anomaly", "train", "--sessions", (dir / "normal").string(), "--model", model});
   ASSERT_EQ(t.status, 0) << t.err;
-  auto s = sluice({"anomaly", "score", "--sessions", (dir / "test").string(), "--model", model,
-                   "--backend", "cpu"});
+  auto s = run_sluice({"anomaly", "score", "--sessions", (dir / "test").string(), "--model", model,
+                       "--backend", "cpu"});
   ASSERT_EQ(s.status, 0) << s.err;
   ASSERT_EQ(s.lines.size(), 2u) << s.err;
   EXPECT_NE(s.lines[0].find("\"sluice.anomaly.entity\":\"session:2\""), std::string::npos);
@@ -134,10 +120,10 @@ TEST(Anomaly, TrainScoreOnSessions) {
   EXPECT_NE(s.lines[1].find("\"sluice.anomaly.entity\":\"session:3\""), std::string::npos);
   EXPECT_NE(s.lines[1].find("\"new_template\""), std::string::npos) << s.lines[1];
   EXPECT_NE(s.err.find("anomaly scorer: cpu"), std::string::npos) << s.err;
-  auto bad = sluice({"anomaly", "score", "--sessions", (dir / "test").string(), "--model",
-                     (dir / "absent").string()});
+  auto bad = run_sluice({"anomaly", "score", "--sessions", (dir / "test").string(), "--model",
+                         (dir / "absent").string()});
   EXPECT_EQ(bad.status, 1);
-  auto usage = sluice({"anomaly", "frobnicate"});
+  auto usage = run_sluice({"anomaly", "frobnicate"});
   EXPECT_EQ(usage.status, 2);
 }
 
@@ -147,17 +133,17 @@ TEST(Anomaly, ScanRaisesAlertsFromAModel) {
   TempDir dir;
   const std::string table = (dir / "t.tsv").string();
   const std::string model = (dir / "m.txt").string();
-  auto t = sluice(
+  auto t = run_sluice(
       {"anomaly", "train", ssh.string(), "--entity", "app", "--table", table, "--model", model});
   ASSERT_EQ(t.status, 0) << t.err;
   // The baseline itself raises nothing; another system's logs are all new templates. With a
   // model, alerts are the default output; anomaly alerts come through alert handling.
-  auto same = sluice({"scan", "--anomaly-model", model, "--template-table", table,
-                      "--anomaly-entity", "app", "--anomaly-backend", "cpu", ssh.string()});
+  auto same = run_sluice({"scan", "--anomaly-model", model, "--template-table", table,
+                          "--anomaly-entity", "app", "--anomaly-backend", "cpu", ssh.string()});
   ASSERT_EQ(same.status, 0) << same.err;
   EXPECT_EQ(same.lines.size(), 0u) << same.lines[0];
-  auto other = sluice({"scan", "--anomaly-model", model, "--template-table", table,
-                       "--anomaly-entity", "app", linux_log.string()});
+  auto other = run_sluice({"scan", "--anomaly-model", model, "--template-table", table,
+                           "--anomaly-entity", "app", linux_log.string()});
   ASSERT_EQ(other.status, 0) << other.err;
   ASSERT_GT(other.lines.size(), 0u);
   EXPECT_NE(other.lines[0].find("\"alert.kind\":\"anomaly\""), std::string::npos) << other.lines[0];
@@ -168,8 +154,8 @@ TEST(Anomaly, ScanRaisesAlertsFromAModel) {
   // --output none: nothing on stdout; --anomaly-alerts still writes each window to its file.
   const std::string file = (dir / "windows.jsonl").string();
   auto none =
-      sluice({"scan", "--anomaly-model", model, "--template-table", table, "--anomaly-entity",
-              "app", "--output", "none", "--anomaly-alerts", file, linux_log.string()});
+      run_sluice({"scan", "--anomaly-model", model, "--template-table", table, "--anomaly-entity",
+                  "app", "--output", "none", "--anomaly-alerts", file, linux_log.string()});
   ASSERT_EQ(none.status, 0) << none.err;
   EXPECT_EQ(none.lines.size(), 0u);
   const auto windows = split_lines(read_file(file));
@@ -179,7 +165,7 @@ TEST(Anomaly, ScanRaisesAlertsFromAModel) {
 
 TEST(Anomaly, HdfsEvalReachesTarget) {
   SLUICE_REQUIRE_DATA(deeplog, "hdfs/deeplog");
-  auto r = sluice(
+  auto r = run_sluice(
       {"anomaly", "eval", "--deeplog", deeplog.string(), "--seeds", "3", "--backend", "cpu"});
   ASSERT_EQ(r.status, 0) << r.err;
   std::string text;

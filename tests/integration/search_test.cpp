@@ -12,21 +12,6 @@
 namespace sluice::test {
 namespace {
 
-struct Run {
-  int status = -1;
-  std::vector<std::string> lines;
-  std::string err;
-};
-
-Run sluice(std::vector<std::string> args) {
-  args.insert(args.begin(), sluice_binary().string());
-  Run r;
-  std::string out;
-  r.status = run_command(args, out, r.err);
-  r.lines = split_lines(out);
-  return r;
-}
-
 std::uint64_t grep_count(const std::string& text, const std::filesystem::path& file) {
   std::string out, err;
   run_command({"/usr/bin/env", "LC_ALL=C", "grep", "-iwFc", text, file.string()}, out, err);
@@ -45,7 +30,7 @@ class SearchCommand : public ::testing::Test {
     linux_ = *linux_log;
     store_ = (tmp_.path() / "store").string();
     auto r =
-        sluice({"scan", "--store", store_, "--output", "none", ssh_.string(), linux_.string()});
+        run_sluice({"scan", "--store", store_, "--output", "none", ssh_.string(), linux_.string()});
     ASSERT_EQ(r.status, 0) << r.err;
   }
 
@@ -55,13 +40,13 @@ class SearchCommand : public ::testing::Test {
 };
 
 TEST_F(SearchCommand, CountEqualsGrep) {
-  auto r = sluice({"search", "--store", store_, "\"Failed password\" | count"});
+  auto r = run_sluice({"search", "--store", store_, "\"Failed password\" | count"});
   ASSERT_EQ(r.status, 0) << r.err;
   ASSERT_EQ(r.lines.size(), 1u);
   const auto want = grep_count("Failed password", ssh_) + grep_count("Failed password", linux_);
   EXPECT_EQ(r.lines[0], "{\"count\":" + std::to_string(want) + "}");
   // --progress reports on stderr only; stdout is unchanged.
-  auto p = sluice({"search", "--store", store_, "--progress", "\"Failed password\" | count"});
+  auto p = run_sluice({"search", "--store", store_, "--progress", "\"Failed password\" | count"});
   ASSERT_EQ(p.status, 0) << p.err;
   EXPECT_EQ(p.lines, r.lines);
   EXPECT_NE(p.err.find(" units, "), std::string::npos) << p.err;
@@ -71,7 +56,7 @@ TEST_F(SearchCommand, CountEqualsGrep) {
 }
 
 TEST_F(SearchCommand, EventsAreJsonInTimeOrderAndLimited) {
-  auto r = sluice({"search", "--store", store_, "--limit", "50", "invalid", "user"});
+  auto r = run_sluice({"search", "--store", store_, "--limit", "50", "invalid", "user"});
   ASSERT_EQ(r.status, 0) << r.err;
   ASSERT_EQ(r.lines.size(), 50u);
   simdjson::dom::parser parser;
@@ -92,17 +77,18 @@ TEST_F(SearchCommand, EventsAreJsonInTimeOrderAndLimited) {
 }
 
 TEST_F(SearchCommand, TextFormatAndAggregations) {
-  auto r = sluice({"search", "--store", store_, "--format", "text", "--limit", "2", "host:combo"});
+  auto r =
+      run_sluice({"search", "--store", store_, "--format", "text", "--limit", "2", "host:combo"});
   ASSERT_EQ(r.status, 0) << r.err;
   ASSERT_EQ(r.lines.size(), 2u);
   EXPECT_NE(r.lines[0].find("Z Jun 14 15:16:01 combo "), std::string::npos) << r.lines[0];
-  r = sluice({"search", "--store", store_, "--format", "text", "| count by host"});
+  r = run_sluice({"search", "--store", store_, "--format", "text", "| count by host"});
   ASSERT_EQ(r.status, 0) << r.err;
   ASSERT_EQ(r.lines.size(), 3u);
   EXPECT_EQ(r.lines[0], "count\thost");
   EXPECT_EQ(r.lines[1], "2000\tLabSZ");
   EXPECT_EQ(r.lines[2], "2000\tcombo");
-  r = sluice({"search", "--store", store_, "sshd | top 1 app"});
+  r = run_sluice({"search", "--store", store_, "sshd | top 1 app"});
   ASSERT_EQ(r.status, 0) << r.err;
   ASSERT_EQ(r.lines.size(), 1u);
   EXPECT_EQ(r.lines[0], "{\"app\":\"sshd\",\"count\":2000}");
@@ -111,7 +97,7 @@ TEST_F(SearchCommand, TextFormatAndAggregations) {
 TEST_F(SearchCommand, TimeRangeFromTo) {
   // OpenSSH_2k.log starts on Dec 10 06:55:46 (year from the receive time, so use the one the
   // store gave the first event).
-  auto first = sluice({"search", "--store", store_, "--limit", "1", "host:LabSZ"});
+  auto first = run_sluice({"search", "--store", store_, "--limit", "1", "host:LabSZ"});
   ASSERT_EQ(first.status, 0) << first.err;
   ASSERT_EQ(first.lines.size(), 1u);
   simdjson::dom::parser parser;
@@ -119,8 +105,8 @@ TEST_F(SearchCommand, TimeRangeFromTo) {
   ASSERT_FALSE(parser.parse(first.lines[0])["@timestamp"].get(ts));
   const std::string start(ts);
   const std::string day = start.substr(0, 10);
-  auto r = sluice({"search", "--store", store_, "--from", day + "T06:55:46Z", "--to",
-                   day + "T06:55:47Z", "--format", "text", "host:LabSZ"});
+  auto r = run_sluice({"search", "--store", store_, "--from", day + "T06:55:46Z", "--to",
+                       day + "T06:55:47Z", "--format", "text", "host:LabSZ"});
   ASSERT_EQ(r.status, 0) << r.err;
   // Exactly the lines of that second.
   std::ifstream in(ssh_);
@@ -131,31 +117,31 @@ TEST_F(SearchCommand, TimeRangeFromTo) {
 }
 
 TEST_F(SearchCommand, BadQueryShowsColumnAndCaret) {
-  auto r = sluice({"search", "--store", store_, "sshd AND (failed OR"});
+  auto r = run_sluice({"search", "--store", store_, "sshd AND (failed OR"});
   EXPECT_EQ(r.status, 2);
   EXPECT_NE(r.err.find("error at column 18: OR needs an expression on its right"),
             std::string::npos)
       << r.err;
   EXPECT_NE(r.err.find("\n  sshd AND (failed OR\n                   ^"), std::string::npos)
       << r.err;
-  r = sluice({"search", "--store", store_, "/a(b/"});
+  r = run_sluice({"search", "--store", store_, "/a(b/"});
   EXPECT_EQ(r.status, 2);
   EXPECT_NE(r.err.find("error at column 1: bad pattern"), std::string::npos) << r.err;
-  r = sluice({"search", "--store", (tmp_.path() / "missing").string(), "x"});
+  r = run_sluice({"search", "--store", (tmp_.path() / "missing").string(), "x"});
   EXPECT_EQ(r.status, 1);
-  r = sluice({"search", "--store", store_, "--from", "yesterday", "x"});
+  r = run_sluice({"search", "--store", store_, "--from", "yesterday", "x"});
   EXPECT_EQ(r.status, 2);
 }
 
 TEST_F(SearchCommand, TimelineShowsOneHostAroundATime) {
-  auto first = sluice({"search", "--store", store_, "--limit", "1", "host:combo"});
+  auto first = run_sluice({"search", "--store", store_, "--limit", "1", "host:combo"});
   ASSERT_EQ(first.status, 0) << first.err;
   simdjson::dom::parser parser;
   std::string_view ts;
   ASSERT_FALSE(parser.parse(first.lines.at(0))["@timestamp"].get(ts));
   const std::string at(ts);
-  auto r = sluice({"timeline", "--store", store_, "--host", "combo", "--around", at, "--before",
-                   "1m", "--after", "10m"});
+  auto r = run_sluice({"timeline", "--store", store_, "--host", "combo", "--around", at, "--before",
+                       "1m", "--after", "10m"});
   ASSERT_EQ(r.status, 0) << r.err;
   ASSERT_FALSE(r.lines.empty());
   std::string last;
@@ -168,11 +154,11 @@ TEST_F(SearchCommand, TimelineShowsOneHostAroundATime) {
   }
   EXPECT_EQ(r.lines.front().substr(0, at.size()), at);
   // The same through --field.
-  auto f = sluice({"timeline", "--store", store_, "--field", "host.name=combo", "--around", at,
-                   "--before", "1m", "--after", "10m"});
+  auto f = run_sluice({"timeline", "--store", store_, "--field", "host.name=combo", "--around", at,
+                       "--before", "1m", "--after", "10m"});
   ASSERT_EQ(f.status, 0) << f.err;
   EXPECT_EQ(f.lines, r.lines);
-  auto bad = sluice({"timeline", "--store", store_, "--host", "combo"});
+  auto bad = run_sluice({"timeline", "--store", store_, "--host", "combo"});
   EXPECT_EQ(bad.status, 2);
 }
 
@@ -180,14 +166,14 @@ TEST(SearchAlerts, AlertsListedAndShownInTheTimeline) {
   SLUICE_REQUIRE_DATA(ssh, "loghub/OpenSSH/OpenSSH_2k.log");
   TempDir tmp;
   const std::string store = (tmp.path() / "store").string();
-  auto scan =
-      sluice({"scan", "--store", store, "--rules", (source_dir() / "rules/packs/linux").string(),
-              "--output", "alerts", "--out", (tmp.path() / "alerts.jsonl").string(), ssh.string()});
+  auto scan = run_sluice({"scan", "--store", store, "--rules",
+                          (source_dir() / "rules/packs/linux").string(), "--output", "alerts",
+                          "--out", (tmp.path() / "alerts.jsonl").string(), ssh.string()});
   ASSERT_EQ(scan.status, 0) << scan.err;
   const auto written = split_lines(read_file(tmp.path() / "alerts.jsonl"));
   ASSERT_GT(written.size(), 100u);
   // Every alert the scan emitted is in the store, in event-time order.
-  auto all = sluice({"search", "--store", store, "--alerts", "*"});
+  auto all = run_sluice({"search", "--store", store, "--alerts", "*"});
   ASSERT_EQ(all.status, 0) << all.err;
   EXPECT_EQ(all.lines.size(), written.size());
   simdjson::dom::parser parser;
@@ -209,16 +195,16 @@ TEST(SearchAlerts, AlertsListedAndShownInTheTimeline) {
   }
   ASSERT_GT(invalid_user, 0u);
   // A query over alert fields.
-  auto some = sluice(
+  auto some = run_sluice(
       {"search", "--store", store, "--alerts", "rule.name:\"SSH Login Attempt For Invalid User\""});
   ASSERT_EQ(some.status, 0) << some.err;
   EXPECT_EQ(some.lines.size(), invalid_user);
   // Pipes aggregate alerts as they aggregate events.
-  auto counted = sluice({"search", "--store", store, "--alerts", "* | count"});
+  auto counted = run_sluice({"search", "--store", store, "--alerts", "* | count"});
   ASSERT_EQ(counted.status, 0) << counted.err;
   ASSERT_EQ(counted.lines.size(), 1u);
   EXPECT_EQ(counted.lines[0], "{\"count\":" + std::to_string(written.size()) + "}");
-  auto by_rule = sluice({"search", "--store", store, "--alerts", "| count by rule.name"});
+  auto by_rule = run_sluice({"search", "--store", store, "--alerts", "| count by rule.name"});
   ASSERT_EQ(by_rule.status, 0) << by_rule.err;
   std::size_t summed = 0;
   bool invalid_user_row = false;
@@ -238,8 +224,8 @@ TEST(SearchAlerts, AlertsListedAndShownInTheTimeline) {
   EXPECT_EQ(summed, written.size());
   EXPECT_TRUE(invalid_user_row);
   // The timeline prints each alert right after the event it came from.
-  auto tl = sluice({"timeline", "--store", store, "--host", "LabSZ", "--around",
-                    first.substr(0, 10) + "T06:55:48Z", "--before", "3s", "--after", "2s"});
+  auto tl = run_sluice({"timeline", "--store", store, "--host", "LabSZ", "--around",
+                        first.substr(0, 10) + "T06:55:48Z", "--before", "3s", "--after", "2s"});
   ASSERT_EQ(tl.status, 0) << tl.err;
   std::size_t alerts_shown = 0;
   for (std::size_t i = 0; i < tl.lines.size(); ++i) {
